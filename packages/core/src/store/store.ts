@@ -55,6 +55,8 @@ export interface ListOptions {
   /**
    * A token from a previous page. The next page is served from the same snapshot (revision) as the
    * first one; if that revision has been compacted since, the list fails with {@link CompactedError}.
+   * A token this store did not issue for this prefix (malformed, or from a list of another prefix)
+   * fails with a `TypeError`.
    */
   readonly continue?: string;
   /**
@@ -124,7 +126,7 @@ export interface Store {
    * Drop history up to and including `revision`: older versions of keys and deleted keys go; the
    * current value of every key stays. Lists and watches below the new compacted revision then fail
    * with {@link CompactedError}. Compacting to a revision at or below the current compacted
-   * revision does nothing.
+   * revision does nothing; compacting to one newer than the store fails with a `RangeError`.
    */
   compact(revision: number): Promise<void>;
 
