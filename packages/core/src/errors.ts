@@ -113,7 +113,7 @@ function resourceName(details: ErrorDetails): string {
 
 /** 404: the object does not exist. */
 export class NotFoundError extends ApiError {
-  override readonly name = 'NotFoundError';
+  override readonly name: string = 'NotFoundError';
   constructor(details: ErrorDetails, message?: string) {
     super('NotFound', message ?? `${resourceName(details)} not found`, details);
   }
@@ -121,7 +121,7 @@ export class NotFoundError extends ApiError {
 
 /** 409: an object of that name exists already. */
 export class AlreadyExistsError extends ApiError {
-  override readonly name = 'AlreadyExistsError';
+  override readonly name: string = 'AlreadyExistsError';
   constructor(details: ErrorDetails, message?: string) {
     super('AlreadyExists', message ?? `${resourceName(details)} already exists`, details);
   }
@@ -129,7 +129,7 @@ export class AlreadyExistsError extends ApiError {
 
 /** 409: the write was based on a stale resourceVersion, or a delete precondition failed. */
 export class ConflictError extends ApiError {
-  override readonly name = 'ConflictError';
+  override readonly name: string = 'ConflictError';
   constructor(details: ErrorDetails, message?: string) {
     super(
       'Conflict',
@@ -142,7 +142,7 @@ export class ConflictError extends ApiError {
 
 /** 422: the object failed validation; `details.causes` names each field. */
 export class InvalidError extends ApiError {
-  override readonly name = 'InvalidError';
+  override readonly name: string = 'InvalidError';
   constructor(details: ErrorDetails & { causes: readonly FieldCause[] }, message?: string) {
     super(
       'Invalid',
@@ -162,7 +162,7 @@ export class InvalidError extends ApiError {
 
 /** 410: the requested resourceVersion (or continue token) is older than the retained history. */
 export class GoneError extends ApiError {
-  override readonly name = 'GoneError';
+  override readonly name: string = 'GoneError';
   constructor(message: string, details: ErrorDetails = {}) {
     super('Gone', message, details);
   }
@@ -170,7 +170,7 @@ export class GoneError extends ApiError {
 
 /** 403: the operation is refused, e.g. creating in a namespace that is being terminated. */
 export class ForbiddenError extends ApiError {
-  override readonly name = 'ForbiddenError';
+  override readonly name: string = 'ForbiddenError';
   constructor(message: string, details: ErrorDetails = {}) {
     super('Forbidden', message, details);
   }
@@ -178,7 +178,7 @@ export class ForbiddenError extends ApiError {
 
 /** 400: the request itself is malformed (an unknown kind, a bad selector, a bad patch). */
 export class BadRequestError extends ApiError {
-  override readonly name = 'BadRequestError';
+  override readonly name: string = 'BadRequestError';
   constructor(message: string, details: ErrorDetails = {}) {
     super('BadRequest', message, details);
   }
@@ -186,7 +186,7 @@ export class BadRequestError extends ApiError {
 
 /** 405: the kind does not support the operation (e.g. `updateStatus` on a kind with no status subresource). */
 export class MethodNotAllowedError extends ApiError {
-  override readonly name = 'MethodNotAllowedError';
+  override readonly name: string = 'MethodNotAllowedError';
   constructor(message: string, details: ErrorDetails = {}) {
     super('MethodNotAllowed', message, details);
   }
@@ -194,7 +194,7 @@ export class MethodNotAllowedError extends ApiError {
 
 /** 413: the input is larger than allowed. */
 export class RequestEntityTooLargeError extends ApiError {
-  override readonly name = 'RequestEntityTooLargeError';
+  override readonly name: string = 'RequestEntityTooLargeError';
   constructor(message: string, details: ErrorDetails = {}) {
     super('RequestEntityTooLarge', message, details);
   }

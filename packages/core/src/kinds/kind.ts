@@ -63,6 +63,13 @@ export interface KindStrategy<T extends KubeObject> {
    */
   gracePeriodSeconds?(obj: T, requested: number | undefined): number;
   /**
+   * Whether a deleted object must stay (with `deletionTimestamp` set) for a reason other than
+   * `metadata.finalizers`, e.g. a Namespace whose `spec.finalizers` is not yet empty.
+   */
+  pendingDeletion?(obj: T): boolean;
+  /** When a delete first sets `deletionTimestamp`: e.g. a Namespace's `status.phase` becomes `Terminating`. */
+  prepareForDeletion?(obj: T): void;
+  /**
    * Fields beyond `metadata.name` and `metadata.namespace` that field selectors may use, each with
    * a getter returning the field's string value (e.g. `spec.nodeName` on Pods).
    */

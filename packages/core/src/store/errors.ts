@@ -21,7 +21,7 @@ export class StoreError extends Error {
 
 /** `create` on a key that exists. */
 export class KeyExistsError extends StoreError {
-  override readonly name = 'KeyExistsError';
+  override readonly name: string = 'KeyExistsError';
   constructor(readonly key: string) {
     super('KeyExists', `key ${key} already exists`);
   }
@@ -29,7 +29,7 @@ export class KeyExistsError extends StoreError {
 
 /** `update` or `delete` of a key that does not exist. */
 export class KeyNotFoundError extends StoreError {
-  override readonly name = 'KeyNotFoundError';
+  override readonly name: string = 'KeyNotFoundError';
   constructor(readonly key: string) {
     super('KeyNotFound', `key ${key} not found`);
   }
@@ -37,7 +37,7 @@ export class KeyNotFoundError extends StoreError {
 
 /** Compare-and-swap failed: the key's modRevision is not the expected one. */
 export class RevisionConflictError extends StoreError {
-  override readonly name = 'RevisionConflictError';
+  override readonly name: string = 'RevisionConflictError';
   constructor(
     readonly key: string,
     readonly expectedModRevision: number,
@@ -49,7 +49,7 @@ export class RevisionConflictError extends StoreError {
 
 /** A list or watch asked for a revision that is no longer retained. */
 export class CompactedError extends StoreError {
-  override readonly name = 'CompactedError';
+  override readonly name: string = 'CompactedError';
   constructor(
     readonly requestedRevision: number,
     readonly compactedRevision: number,
@@ -60,7 +60,7 @@ export class CompactedError extends StoreError {
 
 /** The store was closed. */
 export class StoreClosedError extends StoreError {
-  override readonly name = 'StoreClosedError';
+  override readonly name: string = 'StoreClosedError';
   constructor() {
     super('StoreClosed', 'the store is closed');
   }
