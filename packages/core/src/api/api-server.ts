@@ -315,6 +315,9 @@ class ApiServerImpl implements ApiServer {
         );
       }
       if (e instanceof RangeError) throw new BadRequestError(e.message, details(kind));
+      // The Store contract: a token it did not issue for this prefix is a TypeError.
+      if (e instanceof TypeError && options.continue !== undefined)
+        throw new BadRequestError(`invalid continue token: ${e.message}`, details(kind));
       throw this.#mapStoreError(e, kind);
     }
     return {
