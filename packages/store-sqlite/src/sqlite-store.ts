@@ -25,7 +25,7 @@
  *   process compacts past rows this process has not polled yet) errors with `CompactedError`.
  * - *Compaction*: `compact(rev)` deletes the rows superseded at or below `rev` and deletes at or
  *   below `rev`; the current value of every key stays. By default the store also compacts itself
- *   every 5 minutes, keeping at least the last 1000 revisions of history (`compaction`).
+ *   every 5 minutes, keeping at least the last 10,000 revisions of history (`compaction`).
  *
  * better-sqlite3 is synchronous: queries run on the calling thread. Reads are short; a write
  * batch waits on the disk's fsync, and on another process's write lock up to `busyTimeoutMs`.
@@ -93,7 +93,7 @@ export interface SqliteStoreOptions {
    * Automatic compaction: every `intervalMs`, compact to the current revision minus
    * `minRetainedRevisions`, so that watchers and list pages have that much history to catch up
    * from. `false` turns it off (call {@link Store.compact} yourself).
-   * @default { intervalMs: 300_000, minRetainedRevisions: 1000 }
+   * @default { intervalMs: 300_000, minRetainedRevisions: 10_000 }
    */
   readonly compaction?: false | { readonly intervalMs?: number; readonly minRetainedRevisions?: number };
   /**
@@ -160,8 +160,10 @@ interface CatchUp {
   readonly compactedPast?: number;
 }
 
+/** Where a list page ended: the next page starts after `key`, at `revision`, under `prefix`. */
 interface ContinueToken {
   readonly revision: number;
+  readonly prefix: string;
   readonly key: string;
 }
 
@@ -198,7 +200,7 @@ class SqliteStore implements Store {
     this.#delivered = this.#head();
     if (options.compaction !== false) {
       const intervalMs = options.compaction?.intervalMs ?? 300_000;
-      const retain = options.compaction?.minRetainedRevisions ?? 1000;
+      const retain = options.compaction?.minRetainedRevisions ?? 10_000;
       this.#scheduleCompaction(intervalMs, retain);
     }
   }
@@ -214,11 +216,10 @@ class SqliteStore implements Store {
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
     this.#assertOpen();
-    const token = options.continue === undefined || options.continue === '' ? undefined : decodeContinue(options.continue);
+    const token = options.continue === undefined ? undefined : decodeContinue(options.continue, prefix);
     const limit = options.limit ?? 0;
     if (!Number.isInteger(limit) || limit < 0) throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
     const range = prefixRange(prefix);
-    if (token !== undefined && !token.key.startsWith(prefix)) throw new RangeError('the continue token belongs to another prefix');
 
     return this.#db.transaction((): ListResult => {
       const head = this.#head();
@@ -241,7 +242,7 @@ class SqliteStore implements Store {
       return {
         items,
         revision,
-        continue: encodeContinue({ revision, key: last.key }),
+        continue: encodeContinue({ revision, prefix, key: last.key }),
         remainingItemCount: this.#countRows(range, last.key, revision),
       };
     })();
@@ -703,18 +704,30 @@ function toJson(value: JsonValue): string {
   return json;
 }
 
+const TOKEN_TAG = 'hm-sqlite/1';
+
 function encodeContinue(token: ContinueToken): string {
-  return Buffer.from(JSON.stringify([token.revision, token.key])).toString('base64url');
+  return Buffer.from(JSON.stringify([TOKEN_TAG, token.revision, token.prefix, token.key])).toString('base64url');
 }
 
-function decodeContinue(value: string): ContinueToken {
+/** @throws TypeError if `value` is not a token of this store for `prefix`. */
+function decodeContinue(value: string, prefix: string): ContinueToken {
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed) && parsed.length === 2 && Number.isSafeInteger(parsed[0]) && typeof parsed[1] === 'string') {
-      return { revision: parsed[0] as number, key: parsed[1] };
-    }
+    parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
   } catch {
-    // fall through
+    parsed = undefined;
   }
-  throw new RangeError('invalid continue token');
+  if (
+    !Array.isArray(parsed) ||
+    parsed.length !== 4 ||
+    parsed[0] !== TOKEN_TAG ||
+    !Number.isSafeInteger(parsed[1]) ||
+    typeof parsed[2] !== 'string' ||
+    typeof parsed[3] !== 'string'
+  ) {
+    throw new TypeError('malformed continue token');
+  }
+  if (parsed[2] !== prefix) throw new TypeError(`the continue token is from a list of ${String(parsed[2])}, not ${prefix}`);
+  return { revision: parsed[1] as number, prefix, key: parsed[3] };
 }
