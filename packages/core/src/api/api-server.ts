@@ -793,12 +793,9 @@ class ApiServerImpl implements ApiServer {
         let from = fromRevision;
         const initial = from === undefined || options.sendInitialEvents === true;
         if (initial) {
-          const list = await this.list(k, {
-            namespace,
-            labelSelector: selector,
-            fieldSelector: options.fieldSelector,
-            ...(from === undefined ? {} : { resourceVersion: String(from), resourceVersionMatch: 'Exact' as const }),
-          });
+          // The current state (a given resourceVersion is only a lower bound here, as with
+          // Kubernetes' sendInitialEvents and resourceVersionMatch=NotOlderThan).
+          const list = await this.list(k, { namespace, labelSelector: selector, fieldSelector: options.fieldSelector });
           if (closed) return;
           for (const item of list.items) subscriber.next({ type: 'ADDED', object: item });
           from = Number(list.metadata.resourceVersion);
