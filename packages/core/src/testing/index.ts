@@ -3,4 +3,8 @@
  *
  * @packageDocumentation
  */
-export {};
+export { storeConformanceSuite } from './store-conformance.js';
+export type { StoreConformanceOptions } from './store-conformance.js';
+export { StoreModel } from './store-model.js';
+export type { ModelCursor, ModelListOptions, ModelListResult } from './store-model.js';
+export { WatchRecorder, waitUntil } from './watch-recorder.js';
