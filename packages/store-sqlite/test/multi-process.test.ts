@@ -1,0 +1,181 @@
+/**
+ * Several processes on one file: compare-and-swap holds between them, a watcher sees every write of
+ * every process in revision order without gaps, a fresh file opened by several processes at once is
+ * created once, and another process's compaction is handled.
+ */
+import type { StoreEvent } from '@harbormaster/core';
+import { CompactedError } from '@harbormaster/core';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { sqliteStore } from '../src/index.js';
+import { runChild } from './child-process.js';
+import { startTogether } from './fixtures/start-together.js';
+import { tempDatabase } from './temp-database.js';
+
+const options = { compaction: false, busyTimeoutMs: 10_000 } as const;
+
+function revisionsOf(events: readonly StoreEvent[]): number[] {
+  return events.map((event) => event.revision);
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
+
+describe('sqliteStore across processes', () => {
+  it('holds compare-and-swap between three processes incrementing one counter', { timeout: 60_000 }, async () => {
+    const path = tempDatabase();
+    const store = sqliteStore({ path, ...options });
+    try {
+      const increments = 150;
+      const startAt = Date.now() + 1500;
+      // This process takes part too, through the same get + compare-and-swap loop.
+      const local = (async () => {
+        await startTogether(startAt);
+        let conflicts = 0;
+        for (let done = 0; done < increments; ) {
+          const current = await store.get('/counter');
+          try {
+            if (current === undefined) await store.create('/counter', { n: 1 });
+            else await store.update('/counter', { n: (current.value as { n: number }).n + 1 }, current.modRevision);
+            done++;
+          } catch {
+            conflicts++;
+          }
+        }
+        return conflicts;
+      })();
+      const children = [1, 2].map(() => runChild({ mode: 'counter', path, key: '/counter', increments, startAt }));
+      const [localConflicts, ...results] = await Promise.all([local, ...children]);
+      const childConflicts = results.map((r) => Number(r.lines.at(-1)?.split(' ')[1]));
+
+      const counter = await store.get('/counter');
+      expect(counter?.value).toEqual({ n: 3 * increments });
+      // One revision per successful increment, none for a failed one.
+      expect(counter?.modRevision).toBe(3 * increments);
+      expect(await store.revision()).toBe(3 * increments);
+      // The processes really did race.
+      expect(localConflicts + childConflicts.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('delivers the writes of every process to a watcher, in order, without gaps', { timeout: 60_000 }, async () => {
+    const path = tempDatabase();
+    const store = sqliteStore({ path, ...options, pollIntervalMs: 10 });
+    try {
+      const events: StoreEvent[] = [];
+      let failure: unknown;
+      const subscription = store.watch('', 0).subscribe({ next: (e) => events.push(e), error: (e: unknown) => (failure = e) });
+      const prefixed: StoreEvent[] = [];
+      const subscription2 = store.watch('/p1/', 0).subscribe((e) => prefixed.push(e));
+      // Two other processes and this one write at once: their commits interleave, so this
+      // process sees ids of other processes both before and between its own.
+      const startAt = Date.now() + 1500;
+      const local = (async () => {
+        await startTogether(startAt);
+        for (let i = 0; i < 100; i++) await store.create(`/p0/${i}`, { i });
+      })();
+      await Promise.all([
+        local,
+        runChild({ mode: 'creates', path, prefix: '/p1/', count: 300, concurrency: 8, startAt }),
+        runChild({ mode: 'creates', path, prefix: '/p2/', count: 300, concurrency: 8, startAt }),
+      ]);
+      const head = await store.revision();
+      expect(head).toBe(700);
+      // revision() promises that every change up to it has been handed to every watch.
+      expect(failure).toBeUndefined();
+      expect(revisionsOf(events)).toEqual(range(1, head));
+      expect(events.every((e) => e.type === 'created')).toBe(true);
+      expect(new Set(events.map((e) => e.entry.key)).size).toBe(700);
+      expect(prefixed.map((e) => e.entry.key).sort()).toEqual(range(0, 299).map((i) => `/p1/${i}`).sort());
+      // The processes' commits did interleave: in revision order, the writer changes many times.
+      const writers = events.map((e) => e.entry.key.slice(0, 4));
+      expect(writers.filter((w, i) => i > 0 && w !== writers[i - 1]).length).toBeGreaterThan(3);
+      // What the watch delivered is what the file holds.
+      const listed = await store.list('');
+      expect(listed.items.map((e) => e.modRevision).sort((a, b) => a - b)).toEqual(range(1, head));
+      subscription.unsubscribe();
+      subscription2.unsubscribe();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('finds another process\'s writes by polling, within the poll interval', { timeout: 30_000 }, async () => {
+    const path = tempDatabase();
+    const store = sqliteStore({ path, ...options, pollIntervalMs: 25 });
+    try {
+      const arrived = new Promise<StoreEvent>((resolve) => {
+        store.watch('/remote/', 0).subscribe(resolve);
+      });
+      await runChild({ mode: 'creates', path, prefix: '/remote/', count: 1, concurrency: 1 });
+      const exited = performance.now();
+      // No revision() call here: only the poll timer can find it.
+      const event = await arrived;
+      expect(event.entry.key).toBe('/remote/0');
+      expect(performance.now() - exited).toBeLessThan(1000);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('creates a new file once when several processes open it at the same time', { timeout: 60_000 }, async () => {
+    const path = tempDatabase();
+    await Promise.all(
+      [0, 1, 2, 3].map((n) => runChild({ mode: 'creates', path, prefix: `/open/${n}/`, count: 50, concurrency: 4 })),
+    );
+    const db = new Database(path, { readonly: true });
+    try {
+      expect(db.pragma('user_version', { simple: true })).toBe(1);
+      expect(db.prepare('SELECT count(*) AS n, max(id) AS hi FROM log').get()).toEqual({ n: 200, hi: 200 });
+    } finally {
+      db.close();
+    }
+  });
+
+  it('lets a watcher go on when another process compacts only what it has seen', { timeout: 30_000 }, async () => {
+    const path = tempDatabase();
+    const store = sqliteStore({ path, ...options, pollIntervalMs: 60_000 });
+    try {
+      for (let i = 0; i < 5; i++) await store.create(`/k/${i}`, i);
+      const events: StoreEvent[] = [];
+      let failure: unknown;
+      store.watch('/k/', 0).subscribe({ next: (e) => events.push(e), error: (e: unknown) => (failure = e) });
+      await runChild({ mode: 'creates', path, prefix: '/k/x', count: 5, concurrency: 1 });
+      await runChild({ mode: 'compact', path, revision: 5 });
+      expect(await store.revision()).toBe(10);
+      expect(failure).toBeUndefined();
+      expect(revisionsOf(events)).toEqual(range(1, 10));
+      expect(await store.compactedRevision()).toBe(5);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('fails a watcher with CompactedError when another process compacts past what it has seen', { timeout: 30_000 }, async () => {
+    const path = tempDatabase();
+    // No polling during the test: the other process compacts before this one looks.
+    const store = sqliteStore({ path, ...options, pollIntervalMs: 60_000 });
+    try {
+      await store.create('/k/a', 1);
+      const events: StoreEvent[] = [];
+      let failure: unknown;
+      store.watch('/k/', 0).subscribe({ next: (e) => events.push(e), error: (e: unknown) => (failure = e) });
+      await runChild({ mode: 'creates', path, prefix: '/k/x', count: 5, concurrency: 1 });
+      await runChild({ mode: 'compact', path });
+      expect(await store.revision()).toBe(6);
+      expect(revisionsOf(events)).toEqual([1]);
+      expect(failure).toBeInstanceOf(CompactedError);
+      expect(failure).toMatchObject({ requestedRevision: 1, compactedRevision: 6 });
+      // A new watch from the compacted revision works.
+      const after: StoreEvent[] = [];
+      store.watch('/k/', 6).subscribe((e) => after.push(e));
+      await store.create('/k/b', 2);
+      expect(revisionsOf(after)).toEqual([7]);
+    } finally {
+      await store.close();
+    }
+  });
+});
