@@ -79,7 +79,13 @@ export interface WatchOptions extends SelectOptions {
 export interface BookmarkObject {
   readonly apiVersion: string;
   readonly kind: string;
-  readonly metadata: { readonly resourceVersion: string; readonly annotations?: Record<string, string> };
+  readonly metadata: {
+    readonly resourceVersion: string;
+    readonly annotations?: Record<string, string>;
+    /** Absent: a bookmark names no object. Declared so code can read `event.object.metadata.name` without narrowing. */
+    readonly name?: undefined;
+    readonly namespace?: undefined;
+  };
 }
 
 /**

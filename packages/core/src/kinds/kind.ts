@@ -97,16 +97,15 @@ export interface KindDefinition<T extends KubeObject = KubeObject, TInput = unkn
 }
 
 /** The object type of a kind: `TypeOf<typeof kinds.Pod>` is `kinds.Pod`. */
-export type TypeOf<K> = K extends KindDefinition<infer T, unknown> ? T : never;
+export type TypeOf<K> = K extends { readonly schema: z.ZodType } ? z.output<K['schema']> : never;
 
 /**
  * What a client may send to create an object of a kind: the schema's input type (defaulted
  * fields optional), with `apiVersion` and `kind` optional too since the kind says them.
  */
-export type InputOf<K> =
-  K extends KindDefinition<KubeObject, infer I>
-    ? Omit<I, 'apiVersion' | 'kind'> & { apiVersion?: string; kind?: string }
-    : never;
+export type InputOf<K> = K extends { readonly schema: z.ZodType }
+  ? Omit<z.input<K['schema']>, 'apiVersion' | 'kind'> & { apiVersion?: string; kind?: string }
+  : never;
 
 /** Any kind definition. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the registry holds kinds of every type
