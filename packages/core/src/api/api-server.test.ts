@@ -17,10 +17,11 @@ import { FakeClock } from '../testing/fake-clock.js';
 import { createApiServer, LAST_APPLIED_ANNOTATION } from './api-server.js';
 import type { WatchEvent } from './client.js';
 
-function setup(options: { historyLimit?: number } = {}) {
+async function setup() {
   const clock = new FakeClock(Date.UTC(2026, 10, 25, 12, 0, 0));
-  const store = memoryStore(options.historyLimit === undefined ? {} : { historyLimit: options.historyLimit });
+  const store = memoryStore();
   const api = createApiServer({ store, clock, bookmarkIntervalMs: 1000 });
+  await api.ready();
   return { api, client: api.client, store, clock };
 }
 
@@ -51,7 +52,7 @@ function collect<T>(obs: Observable<WatchEvent<T>>, n: number): Promise<WatchEve
 
 describe('create', () => {
   it('sets uid, creationTimestamp, resourceVersion, generation and defaults', async () => {
-    const { client } = setup();
+    const { client } = await setup();
     const d = await client.create(kinds.Deployment, deployment('storefront'));
     expect(d.apiVersion).toBe('apps/v1');
     expect(d.kind).toBe('Deployment');
@@ -67,7 +68,7 @@ describe('create', () => {
   });
 
   it('ignores client-set system fields and status on create', async () => {
-    const { client } = setup();
+    const { client } = await setup();
     const d = await client.create(kinds.Deployment, {
       ...deployment('web'),
       metadata: { ...deployment('web').metadata, uid: 'mine', resourceVersion: '999', generation: 7, deletionTimestamp: '2020-01-01T00:00:00Z' },
@@ -80,7 +81,7 @@ describe('create', () => {
   });
 
   it('keeps status on create for Nodes, as Kubernetes does', async () => {
-    const { client } = setup();
+    const { client } = await setup();
     const n = await client.create(kinds.Node, {
       metadata: { name: 'node-1' },
       status: { capacity: { cpu: '4', memory: '8Gi', pods: '110' } },
@@ -89,14 +90,14 @@ describe('create', () => {
   });
 
   it('puts a namespaced object with no namespace into default, and generates names', async () => {
-    const { client } = setup();
+    const { client } = await setup();
     const cm = await client.create(kinds.ConfigMap, { metadata: { generateName: 'settings-' }, data: { a: '1' } });
     expect(cm.metadata.namespace).toBe('default');
     expect(cm.metadata.name).toMatch(/^settings-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
   });
 
   it('refuses a duplicate with AlreadyExists', async () => {
-    const { client } = setup();
+    const { client } = await setup();
     await client.create(kinds.ConfigMap, { metadata: { name: 'a' } });
     const err = await client.create(kinds.ConfigMap, { metadata: { name: 'a' } }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AlreadyExistsError);
@@ -104,7 +105,7 @@ describe('create', () => {
   });
 
   it('refuses invalid objects with field paths and stores nothing', async () => {
-    const { client, store } = setup();
+    const { client, store } = await setup();
     const before = await store.revision();
     const bad = deployment('web');
     (bad.spec.template.spec.containers[0] as Record<string, unknown>).imagee = 'x';
@@ -125,14 +126,14 @@ describe('create', () => {
   });
 
   it('refuses an object of another kind than the request', async () => {
-    const { client } = setup();
+    const { client } = await setup();
     await expect(
       client.create(kinds.ConfigMap, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'x' } }),
     ).rejects.toBeInstanceOf(BadRequestError);
   });
 
   it('needs the namespace to exist and not be terminating', async () => {
-    const { client } = setup();
+    const { client } = await setup();
     const missing = await client.create(kinds.ConfigMap, { metadata: { name: 'a', namespace: 'nope' } }).catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(NotFoundError);
     expect((missing as Error).message).toBe('namespaces "nope" not found');
@@ -145,7 +146,7 @@ describe('create', () => {
   });
 
   it('starts with the default namespaces, which cannot be deleted', async () => {
-    const { client } = setup();
+    const { client } = await setup();
     const names = (await client.list(kinds.Namespace)).items.map((n) => n.metadata.name);
     expect(names).toEqual(['default', 'kube-node-lease', 'kube-public', 'kube-system']);
     expect((await client.get(kinds.Namespace, { name: 'default' })).status?.phase).toBe('Active');
@@ -153,7 +154,7 @@ describe('create', () => {
   });
 
   it('supports dry run without storing', async () => {
-    const { client, store } = setup();
+    const { client, store } = await setup();
     const before = await store.revision();
     const d = await client.create(kinds.ConfigMap, { metadata: { name: 'dry' } }, { dryRun: true });
     expect(d.metadata.uid).toBeDefined();
@@ -164,7 +165,7 @@ describe('create', () => {
 
 describe('get', () => {
   it('raises NotFound with Kubernetes message and details', async () => {
-    const { client } = setup();
+    const { client } = await setup();
     const err = (await client.get(kinds.Deployment, { namespace: 'default', name: 'ghost' }).catch((e: unknown) => e)) as NotFoundError;
     expect(isNotFound(err)).toBe(true);
     expect(err.message).toBe('deployments.apps "ghost" not found');
@@ -173,7 +174,7 @@ describe('get', () => {
   });
 
   it('returns copies the caller may change', async () => {
-    const { client } = setup();
+    const { client } = await setup();
     await client.create(kinds.ConfigMap, { metadata: { name: 'a' }, data: { k: 'v' } });
     const a = await client.get(kinds.ConfigMap, { name: 'a' });
     a.data = { k: 'changed' };
@@ -183,7 +184,7 @@ describe('get', () => {
 
 describe('update', () => {
   it('refuses a stale resourceVersion with 409 Conflict', async () => {
-    const { client } = setup();
+    const { client } = await setup();
     const a = await client.create(kinds.ConfigMap, { metadata: { name: 'a' }, data: { v: '1' } });
     const b = structuredClone(a);
     a.data = { v: '2' };
@@ -196,14 +197,14 @@ describe('update', () => {
   });
 
   it('allows an unconditional update without resourceVersion', async () => {
-    const { client } = setup();
+    const { client } = await setup();
     await client.create(kinds.ConfigMap, { metadata: { name: 'a' }, data: { v: '1' } });
     const u = await client.update(kinds.ConfigMap, { metadata: { name: 'a', namespace: 'default' }, data: { v: '9' } });
     expect(u.data).toEqual({ v: '9' });
   });
 
   it('writes nothing when nothing changes', async () => {
-    const { client, store } = setup();
+    const { client, store } = await setup();
     const a = await client.create(kinds.Deployment, deployment('web'));
     const before = await store.revision();
     const same = await client.update(kinds.Deployment, a);
@@ -212,7 +213,7 @@ describe('update', () => {
   });
 
   it('raises generation on spec changes only', async () => {
-    const { client } = setup();
+    const { client } = await setup();
     const d = await client.create(kinds.Deployment, deployment('web'));
     d.metadata.labels = { ...d.metadata.labels, tier: 'front' };
     d.metadata.annotations = { note: 'x' };
@@ -227,7 +228,7 @@ describe('update', () => {
   });
 
   it('ignores status on the main resource and everything else on the status subresource', async () => {
-    const { client } = setup();
+    const { client } = await setup();
     const d = await client.create(kinds.Deployment, deployment('web'));
     const s = await client.updateStatus(kinds.Deployment, { ...d, status: { replicas: 3, readyReplicas: 1 } });
     const viaMain = await client.update(kinds.Deployment, { ...s, status: { replicas: 99 } });
@@ -244,13 +245,13 @@ describe('update', () => {
   });
 
   it('has no status subresource on ConfigMaps', async () => {
-    const { client } = setup();
+    const { client } = await setup();
     const a = await client.create(kinds.ConfigMap, { metadata: { name: 'a' } });
     await expect(client.updateStatus(kinds.ConfigMap, a)).rejects.toBeInstanceOf(MethodNotAllowedError);
   });
 
   it('raises NotFound for a missing object and Conflict for a different uid', async () => {
-    const { client } = setup();
+    const { client } = await setup();
     await expect(client.update(kinds.ConfigMap, { metadata: { name: 'none', namespace: 'default' } })).rejects.toBeInstanceOf(NotFoundError);
     const a = await client.create(kinds.ConfigMap, { metadata: { name: 'a' } });
     await expect(client.update(kinds.ConfigMap, { ...a, metadata: { ...a.metadata, uid: 'other' } })).rejects.toBeInstanceOf(ConflictError);
@@ -259,7 +260,7 @@ describe('update', () => {
 
 describe('patch', () => {
   it('applies a JSON merge patch; null removes a field', async () => {
-    const { client } = setup();
+    const { client } = await setup();
     await client.create(kinds.ConfigMap, { metadata: { name: 'a', labels: { x: '1', y: '2' } }, data: { k: 'v' } });
     const p = await client.patch(kinds.ConfigMap, { name: 'a' }, { metadata: { labels: { y: null, z: '3' } }, data: { k2: 'v2' } });
     expect(p.metadata.labels).toEqual({ x: '1', z: '3' });
@@ -267,7 +268,7 @@ describe('patch', () => {
   });
 
   it('retries on a concurrent write unless the patch names a resourceVersion', async () => {
-    const { client } = setup();
+    const { client } = await setup();
     await client.create(kinds.ConfigMap, { metadata: { name: 'n' }, data: {} });
     await Promise.all(Array.from({ length: 20 }, (_, i) => client.patch(kinds.ConfigMap, { name: 'n' }, { data: { [`k${i}`]: String(i) } })));
     expect(Object.keys((await client.get(kinds.ConfigMap, { name: 'n' })).data ?? {})).toHaveLength(20);
@@ -277,7 +278,7 @@ describe('patch', () => {
   });
 
   it('patches the status subresource', async () => {
-    const { client } = setup();
+    const { client } = await setup();
     await client.create(kinds.Deployment, deployment('web'));
     const p = await client.patch(kinds.Deployment, { name: 'web' }, { status: { availableReplicas: 2 } }, { subresource: 'status' });
     expect(p.status?.availableReplicas).toBe(2);
@@ -286,7 +287,7 @@ describe('patch', () => {
   });
 
   it('validates the patched object', async () => {
-    const { client } = setup();
+    const { client } = await setup();
     await client.create(kinds.Deployment, deployment('web'));
     await expect(client.patch(kinds.Deployment, { name: 'web' }, { spec: { replicas: 'many' as unknown as number } })).rejects.toBeInstanceOf(InvalidError);
   });
@@ -294,7 +295,7 @@ describe('patch', () => {
 
 describe('delete', () => {
   it('deletes at once without finalizers and returns the last state', async () => {
-    const { client } = setup();
+    const { client } = await setup();
     const a = await client.create(kinds.ConfigMap, { metadata: { name: 'a' } });
     const d = await client.delete(kinds.ConfigMap, { name: 'a' });
     expect(d.metadata.uid).toBe(a.metadata.uid);
@@ -303,7 +304,7 @@ describe('delete', () => {
   });
 
   it('checks uid and resourceVersion preconditions', async () => {
-    const { client } = setup();
+    const { client } = await setup();
     const a = await client.create(kinds.ConfigMap, { metadata: { name: 'a' } });
     await expect(client.delete(kinds.ConfigMap, { name: 'a' }, { preconditions: { uid: 'nope' } })).rejects.toBeInstanceOf(ConflictError);
     await expect(client.delete(kinds.ConfigMap, { name: 'a' }, { preconditions: { resourceVersion: '1' } })).rejects.toBeInstanceOf(ConflictError);
@@ -312,7 +313,7 @@ describe('delete', () => {
   });
 
   it('with finalizers only sets deletionTimestamp; the object goes when the last finalizer is removed', async () => {
-    const { client, clock } = setup();
+    const { client, clock } = await setup();
     const events = collect(client.watch(kinds.ConfigMap, { resourceVersion: String(await client.list(kinds.ConfigMap).then((l) => l.metadata.resourceVersion)) }), 4);
     await client.create(kinds.ConfigMap, { metadata: { name: 'f', finalizers: ['example.com/cleanup', 'example.com/other'] } });
     await clock.advance(5000);
@@ -338,7 +339,7 @@ describe('delete', () => {
   });
 
   it('emits MODIFIED (finalizers removed) then DELETED', async () => {
-    const { client } = setup();
+    const { client } = await setup();
     const created = await client.create(kinds.ConfigMap, { metadata: { name: 'f', finalizers: ['example.com/x'] } });
     const events = collect(client.watch(kinds.ConfigMap, { resourceVersion: created.metadata.resourceVersion }), 3);
     await client.delete(kinds.ConfigMap, { name: 'f' });
@@ -351,7 +352,7 @@ describe('delete', () => {
   });
 
   it('adds the orphan or foregroundDeletion finalizer for the propagation policy', async () => {
-    const { client } = setup();
+    const { client } = await setup();
     await client.create(kinds.ReplicaSet, { ...deployment('a'), spec: { ...deployment('a').spec, strategy: undefined } });
     await client.create(kinds.ReplicaSet, { ...deployment('b'), spec: { ...deployment('b').spec, strategy: undefined } });
     await client.create(kinds.ReplicaSet, { ...deployment('c'), spec: { ...deployment('c').spec, strategy: undefined } });
@@ -365,7 +366,7 @@ describe('delete', () => {
   });
 
   it('deletes a pod bound to a node gracefully; a zero grace period finishes it', async () => {
-    const { client } = setup();
+    const { client } = await setup();
     await client.create(kinds.Pod, pod('unbound'));
     await client.delete(kinds.Pod, { name: 'unbound' });
     await expect(client.get(kinds.Pod, { name: 'unbound' })).rejects.toBeInstanceOf(NotFoundError);
@@ -383,7 +384,7 @@ describe('delete', () => {
 
 describe('list', () => {
   async function seed() {
-    const env = setup();
+    const env = await setup();
     const { client } = env;
     await client.create(kinds.Namespace, { metadata: { name: 'other' } });
     await client.create(kinds.Pod, pod('web-1', { labels: { app: 'web', env: 'prod' }, nodeName: 'n1' }));
@@ -415,7 +416,7 @@ describe('list', () => {
   });
 
   it('pages with limit and continue, all from one snapshot', async () => {
-    const { client } = setup();
+    const { client } = await setup();
     for (let i = 0; i < 10; i++) await client.create(kinds.ConfigMap, { metadata: { name: `cm-${i}` } });
     const first = await client.list(kinds.ConfigMap, { limit: 4 });
     expect(names(first)).toEqual(['cm-0', 'cm-1', 'cm-2', 'cm-3']);
@@ -432,7 +433,7 @@ describe('list', () => {
   });
 
   it('fills a page through a selector', async () => {
-    const { client } = setup();
+    const { client } = await setup();
     for (let i = 0; i < 20; i++) await client.create(kinds.ConfigMap, { metadata: { name: `cm-${String(i).padStart(2, '0')}`, labels: { even: String(i % 2 === 0) } } });
     const page = await client.list(kinds.ConfigMap, { limit: 3, labelSelector: 'even=true' });
     expect(names(page)).toEqual(['cm-00', 'cm-02', 'cm-04']);
@@ -441,7 +442,7 @@ describe('list', () => {
   });
 
   it('answers 410 Gone for an expired continue token and a bad one with 400', async () => {
-    const { client, store } = setup();
+    const { client, store } = await setup();
     for (let i = 0; i < 5; i++) await client.create(kinds.ConfigMap, { metadata: { name: `cm-${i}` } });
     const first = await client.list(kinds.ConfigMap, { limit: 2 });
     await client.create(kinds.ConfigMap, { metadata: { name: 'late' } });
@@ -451,7 +452,7 @@ describe('list', () => {
   });
 
   it('lists at an exact resourceVersion', async () => {
-    const { client } = setup();
+    const { client } = await setup();
     await client.create(kinds.ConfigMap, { metadata: { name: 'a' } });
     const at = (await client.list(kinds.ConfigMap)).metadata.resourceVersion;
     await client.create(kinds.ConfigMap, { metadata: { name: 'b' } });
@@ -462,7 +463,7 @@ describe('list', () => {
 
 describe('watch', () => {
   it('starts with ADDED for existing objects when no resourceVersion is given, then follows changes', async () => {
-    const { client } = setup();
+    const { client } = await setup();
     await client.create(kinds.ConfigMap, { metadata: { name: 'a' } });
     const events = collect(client.watch(kinds.ConfigMap, { namespace: 'default' }), 4);
     await new Promise((r) => setImmediate(r));
@@ -474,7 +475,7 @@ describe('watch', () => {
   });
 
   it('from a resourceVersion delivers exactly the later changes', async () => {
-    const { client } = setup();
+    const { client } = await setup();
     const a = await client.create(kinds.ConfigMap, { metadata: { name: 'a' } });
     await client.create(kinds.ConfigMap, { metadata: { name: 'b' } });
     await client.create(kinds.ConfigMap, { metadata: { name: 'c' } });
@@ -483,7 +484,7 @@ describe('watch', () => {
   });
 
   it('sees an object that stops matching the selector as DELETED and one that starts matching as ADDED', async () => {
-    const { client } = setup();
+    const { client } = await setup();
     const start = (await client.list(kinds.ConfigMap)).metadata.resourceVersion;
     const events = collect(client.watch(kinds.ConfigMap, { resourceVersion: start, labelSelector: 'app=web' }), 4);
     const a = await client.create(kinds.ConfigMap, { metadata: { name: 'a', labels: { app: 'web' } } });
@@ -497,7 +498,7 @@ describe('watch', () => {
   });
 
   it('filters watches by field selector', async () => {
-    const { client } = setup();
+    const { client } = await setup();
     const start = (await client.list(kinds.Pod)).metadata.resourceVersion;
     const events = collect(client.watch(kinds.Pod, { resourceVersion: start, fieldSelector: 'spec.nodeName=n1' }), 1);
     await client.create(kinds.Pod, pod('x', { nodeName: 'n2' }));
@@ -506,7 +507,7 @@ describe('watch', () => {
   });
 
   it('sends BOOKMARKs on the clock, and the initial-events-end bookmark', async () => {
-    const { client, clock } = setup();
+    const { client, clock } = await setup();
     await client.create(kinds.ConfigMap, { metadata: { name: 'a' } });
     const received: WatchEvent<kinds.ConfigMap>[] = [];
     const sub = client
@@ -527,7 +528,7 @@ describe('watch', () => {
   });
 
   it('fails with 410 Gone from a compacted revision', async () => {
-    const { client, store } = setup();
+    const { client, store } = await setup();
     await client.create(kinds.ConfigMap, { metadata: { name: 'a' } });
     await client.create(kinds.ConfigMap, { metadata: { name: 'b' } });
     await store.compact(await store.revision());
@@ -538,7 +539,7 @@ describe('watch', () => {
   });
 
   it('completes on abort, on timeout, and on close', async () => {
-    const { api, client, clock } = setup();
+    const { api, client, clock } = await setup();
     const ctrl = new AbortController();
     let done1 = false;
     client.watch(kinds.ConfigMap, { signal: ctrl.signal }).subscribe({ complete: () => (done1 = true) });
@@ -561,7 +562,7 @@ describe('watch', () => {
 
 describe('admission', () => {
   it('runs mutating plugins before validating ones, and a refusal stores nothing', async () => {
-    const { api, client, store } = setup();
+    const { api, client, store } = await setup();
     const order: string[] = [];
     api.admission.add({
       name: 'AddTeam',
@@ -588,7 +589,7 @@ describe('admission', () => {
   });
 
   it('validates what a mutating plugin produced', async () => {
-    const { api, client } = setup();
+    const { api, client } = await setup();
     api.admission.add({
       name: 'Broken',
       mutate(req) {
@@ -634,7 +635,7 @@ spec:
 `;
 
   it('creates, then changes nothing when applied again', async () => {
-    const { client, store } = setup();
+    const { client, store } = await setup();
     const first = await client.apply(manifest(3));
     expect(first.map((r) => r.action)).toEqual(['created', 'created']);
     const rev = await store.revision();
@@ -645,7 +646,7 @@ spec:
   });
 
   it('updates a changed field, removes a field dropped from the manifest, and keeps fields others set', async () => {
-    const { client } = setup();
+    const { client } = await setup();
     await client.apply(manifest(3, '\n    tier: front'));
     // Someone else sets a label and an annotation; apply must keep them.
     await client.patch(kinds.Deployment, { name: 'storefront' }, { metadata: { annotations: { 'other.io/owner': 'ops' } } });
@@ -660,7 +661,7 @@ spec:
   });
 
   it('accepts objects and refuses unknown kinds with the document index', async () => {
-    const { client } = setup();
+    const { client } = await setup();
     const res = await client.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: { a: 'b' } } as never);
     expect(res[0]?.action).toBe('created');
     await expect(client.apply('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n')).rejects.toThrow(

@@ -119,7 +119,6 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
 const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'] as const;
 const GENERATE_NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 const MAX_GENERATE_ATTEMPTS = 8;
-const MAX_PATCH_ATTEMPTS = 16;
 
 type Obj = KubeObject & Record<string, unknown>;
 
@@ -492,21 +491,25 @@ class ApiServerImpl implements ApiServer {
   ): Promise<Obj> {
     const namespace = kind.namespaced ? key.namespace || 'default' : undefined;
     const storeKey = this.#key(kind, namespace, key.name);
-    for (let attempt = 1; ; attempt++) {
+    for (;;) {
       const entry = await this.store.get(storeKey);
       if (entry === undefined) throw new NotFoundError(details(kind, key.name, namespace));
       const current = toObject(entry);
+      // `build` may return objects that share parts with `current`, and preparing the update
+      // changes the candidate; so `current` is not handed out again after this point.
       const candidate = op.build(current);
       this.#checkType(kind, candidate);
-      const next = await this.#prepareUpdate(kind, candidate, current, op.subresource, op.dryRun);
+      const next = await this.#prepareUpdate(kind, candidate, toObject(entry), op.subresource, op.dryRun);
       const stored = entry.value as unknown as Obj;
-      if (jsonEqual(next, stored)) return current;
+      if (jsonEqual(next, stored)) return toObject(entry);
       if (op.dryRun) return { ...next, metadata: { ...next.metadata, resourceVersion: current.metadata.resourceVersion } } as Obj;
       let written: Entry;
       try {
         written = await this.store.update(storeKey, next as unknown as JsonValue, entry.modRevision);
       } catch (e) {
-        if (op.retry && e instanceof StoreError && e.code === 'RevisionConflict' && attempt < MAX_PATCH_ATTEMPTS) continue;
+        // Like Kubernetes' GuaranteedUpdate: a write that does not name a resourceVersion is
+        // re-applied to the newer object for as long as it keeps losing the race.
+        if (op.retry && e instanceof StoreError && e.code === 'RevisionConflict') continue;
         throw this.#mapStoreError(e, kind, key.name, namespace);
       }
       if (this.#shouldFinishDeletion(kind, next)) return this.#finishDeletion(kind, storeKey, written);
@@ -626,7 +629,7 @@ class ApiServerImpl implements ApiServer {
     const storeKey = this.#keyOf(kind, key);
     const pre = options.preconditions;
     const strategy = kind.strategy as KindStrategy<KubeObject>;
-    for (let attempt = 1; ; attempt++) {
+    for (;;) {
       const entry = await this.store.get(storeKey);
       if (entry === undefined) throw new NotFoundError(details(kind, key.name, namespace));
       const current = toObject(entry);
@@ -685,7 +688,7 @@ class ApiServerImpl implements ApiServer {
         const written = await this.store.update(storeKey, next as unknown as JsonValue, entry.modRevision);
         return toObject(written);
       } catch (e) {
-        if (e instanceof StoreError && e.code === 'RevisionConflict' && pre?.resourceVersion === undefined && attempt < MAX_PATCH_ATTEMPTS) continue;
+        if (e instanceof StoreError && e.code === 'RevisionConflict' && pre?.resourceVersion === undefined) continue;
         throw this.#mapStoreError(e, kind, key.name, namespace);
       }
     }

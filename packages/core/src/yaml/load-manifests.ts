@@ -100,14 +100,14 @@ export function loadManifests(text: string, options: LoadManifestsOptions = {}):
       throw new ManifestError(index, [{ field: 'apiVersion', message: 'Required value', type: 'FieldValueRequired' }]);
     if (typeof kind !== 'string' || kind === '')
       throw new ManifestError(index, [{ field: 'kind', message: 'Required value', type: 'FieldValueRequired' }]);
+    const meta = obj['metadata'];
+    const what = describeDoc(kind, meta);
     const def = registry.get(apiVersion, kind);
     if (def === undefined)
-      throw new ManifestError(index, [{ field: 'kind', message: `no matches for kind "${kind}" in version "${apiVersion}"`, type: 'FieldValueNotSupported' }], kind);
-    const meta = obj['metadata'];
+      throw new ManifestError(index, [{ field: 'kind', message: `no matches for kind "${kind}" in version "${apiVersion}"`, type: 'FieldValueNotSupported' }], what);
     if (options.namespace !== undefined && def.namespaced && meta !== null && typeof meta === 'object' && !('namespace' in meta)) {
       (meta as Record<string, unknown>)['namespace'] = options.namespace;
     }
-    const what = describeDoc(kind, meta);
     try {
       const parsed = parseObject(def, obj);
       if (!def.namespaced || parsed.metadata.namespace !== undefined) validateObject(def, parsed, undefined);
