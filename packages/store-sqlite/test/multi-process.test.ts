@@ -70,17 +70,21 @@ describe('sqliteStore across processes', () => {
       const subscription = store.watch('', 0).subscribe({ next: (e) => events.push(e), error: (e: unknown) => (failure = e) });
       const prefixed: StoreEvent[] = [];
       const subscription2 = store.watch('/p1/', 0).subscribe((e) => prefixed.push(e));
-      // Two other processes and this one write at once: their commits interleave, so this
-      // process sees ids of other processes both before and between its own.
+      // Two other processes and this one write at once, pausing between writes so that SQLite's
+      // write lock (which is not fair) changes hands: this process then finds ids of other
+      // processes both before and between its own.
       const startAt = Date.now() + 1500;
       const local = (async () => {
         await startTogether(startAt);
-        for (let i = 0; i < 100; i++) await store.create(`/p0/${i}`, { i });
+        for (let i = 0; i < 100; i++) {
+          await store.create(`/p0/${i}`, { i });
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
       })();
       await Promise.all([
         local,
-        runChild({ mode: 'creates', path, prefix: '/p1/', count: 300, concurrency: 8, startAt }),
-        runChild({ mode: 'creates', path, prefix: '/p2/', count: 300, concurrency: 8, startAt }),
+        runChild({ mode: 'creates', path, prefix: '/p1/', count: 300, concurrency: 8, startAt, pauseMs: 2 }),
+        runChild({ mode: 'creates', path, prefix: '/p2/', count: 300, concurrency: 8, startAt, pauseMs: 2 }),
       ]);
       const head = await store.revision();
       expect(head).toBe(700);
