@@ -38,7 +38,7 @@ import {
 } from '../store/errors.js';
 import type { Entry, JsonValue, ListResult, Store, StoreEvent } from '../store/store.js';
 import { StoreModel, type ModelCursor, type ModelListResult } from './store-model.js';
-import { WatchRecorder } from './watch-recorder.js';
+import { WatchRecorder, waitUntil } from './watch-recorder.js';
 
 /** Options of {@link storeConformanceSuite}. */
 export interface StoreConformanceOptions {
@@ -539,6 +539,43 @@ export function storeConformanceSuite(
         }
       });
 
+      it('stays exact when watchers write, subscribe and unsubscribe from inside their callbacks', async () => {
+        const writes: Promise<unknown>[] = [];
+        const opened: [prefix: string, after: number, recorder: WatchRecorder][] = [];
+        // Reacts to each trigger by writing two keys and opening two watches, all from inside `next`.
+        const reactor = store.watch('/r/trigger/', 0).subscribe((event) => {
+          if (event.type !== 'created') return;
+          const n = event.entry.key.slice('/r/trigger/'.length);
+          writes.push(store.create(`/r/x/${n}`, { n }), store.create(`/r/y/${n}`, { n }));
+          opened.push(['/r/', 0, watch('/r/', 0)], ['', event.revision - 1, watch('', event.revision - 1)]);
+        });
+        // Unsubscribes itself from inside `next` after two events.
+        const quitter: StoreEvent[] = [];
+        const quitterSubscription = store.watch('/r/', 0).subscribe((event) => {
+          quitter.push(event);
+          if (quitter.length === 2) quitterSubscription.unsubscribe();
+        });
+        for (const prefix of ['', '/r/x/', '/r/']) opened.push([prefix, 0, watch(prefix, 0)]);
+        try {
+          for (let i = 0; i < 5; i++) writes.push(store.create(`/r/trigger/${i}`, { i }));
+          // The reactor writes as the triggers' events arrive, which may be after they resolve.
+          await waitUntil(() => writes.length >= 15, eventTimeout);
+          await Promise.all(writes);
+        } finally {
+          reactor.unsubscribe();
+        }
+
+        const final = await store.revision();
+        expect(final).toBe(15);
+        const history = await watch('', 0).waitForCount(final);
+        const model = replayIntoModel(history);
+        expect(history.map((event) => event.revision)).toEqual(Array.from({ length: final }, (_, i) => i + 1));
+        for (const [prefix, after, recorder] of opened) {
+          await expectStream(recorder, model.events(prefix, after), `watch(${prefix}, ${after})`);
+        }
+        expect(quitter).toEqual(model.events('/r/', 0).slice(0, 2));
+      });
+
       it('stays ordered, gapless, unique and atomic under 20 concurrent writers', async () => {
         const writers = 20;
         const writesPerWriter = 50;
@@ -613,18 +650,8 @@ export function storeConformanceSuite(
         expect(root.error).toBeUndefined();
         expect(history.map((event) => event.revision)).toEqual(Array.from({ length: final }, (_, i) => i + 1));
 
-        // Each event must be a whole, valid write: replay them through the model.
-        const model = new StoreModel();
-        for (const event of history) {
-          try {
-            if (event.type === 'created') model.create(event.entry.key, event.entry.value);
-            else if (event.type === 'updated') model.update(event.entry.key, event.entry.value, event.prev.modRevision);
-            else model.delete(event.entry.key, event.prev.modRevision);
-          } catch (error) {
-            throw new Error(`event at revision ${event.revision} is not a valid write: ${String(error)}`, { cause: error });
-          }
-        }
-        expect(history).toEqual(model.history);
+        // Each event must be a whole, valid write.
+        const model = replayIntoModel(history);
 
         // The events agree with what the writes resolved with.
         for (const outcome of succeeded) {
@@ -1090,6 +1117,25 @@ async function listAll(
     if (page.continue === undefined) return { items, revisions };
     page = await store.list(prefix, { limit: options.limit, continue: page.continue });
   }
+}
+
+/**
+ * Replay a watch's events through a new model, requiring each to be a whole, valid write (the right
+ * prev, revisions one apart) and to equal the event the model makes of it.
+ */
+function replayIntoModel(history: readonly StoreEvent[]): StoreModel {
+  const model = new StoreModel();
+  for (const event of history) {
+    try {
+      if (event.type === 'created') model.create(event.entry.key, event.entry.value);
+      else if (event.type === 'updated') model.update(event.entry.key, event.entry.value, event.prev.modRevision);
+      else model.delete(event.entry.key, event.prev.modRevision);
+    } catch (error) {
+      throw new Error(`event at revision ${event.revision} is not a valid write: ${String(error)}`, { cause: error });
+    }
+  }
+  expect(history).toEqual(model.history);
+  return model;
 }
 
 /** Wait for as many events as expected, then require exactly them and no error. */
