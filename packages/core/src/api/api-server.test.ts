@@ -353,9 +353,7 @@ describe('delete', () => {
 
   it('adds the orphan or foregroundDeletion finalizer for the propagation policy', async () => {
     const { client } = await setup();
-    await client.create(kinds.ReplicaSet, { ...deployment('a'), spec: { ...deployment('a').spec, strategy: undefined } });
-    await client.create(kinds.ReplicaSet, { ...deployment('b'), spec: { ...deployment('b').spec, strategy: undefined } });
-    await client.create(kinds.ReplicaSet, { ...deployment('c'), spec: { ...deployment('c').spec, strategy: undefined } });
+    for (const name of ['a', 'b', 'c']) await client.create(kinds.ReplicaSet, deployment(name));
     const orphaned = await client.delete(kinds.ReplicaSet, { name: 'a' }, { propagationPolicy: 'Orphan' });
     expect(orphaned.metadata.finalizers).toEqual(['orphan']);
     const fg = await client.delete(kinds.ReplicaSet, { name: 'b' }, { propagationPolicy: 'Foreground' });

@@ -68,6 +68,11 @@ export class InformerFactory {
     return informer;
   }
 
+  /** The informer of `kind` if one has been made, without making one. */
+  existing<K extends AnyKind>(kind: K): Informer<K> | undefined {
+    return this.#informers.get(`${kind.apiVersion}/${kind.kind}`) as Informer<K> | undefined;
+  }
+
   /** Every informer made so far. */
   informers(): Informer<AnyKind>[] {
     return [...this.#informers.values()];

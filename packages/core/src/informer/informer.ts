@@ -28,7 +28,7 @@
  * @module
  */
 import { Subject, type Observable } from 'rxjs';
-import { systemClock, type Clock, type TimerHandle } from '../clock/clock.js';
+import { systemClock, delay, type Clock, type TimerHandle } from '../clock/clock.js';
 import { isGone } from '../errors.js';
 import type { Client, WatchEvent } from '../api/client.js';
 import type { LabelSelectorObject, Selector } from '../api/selectors/label-selector.js';
@@ -225,11 +225,11 @@ export class Informer<K extends AnyKind, T extends KubeObject = TypeOf<K>> {
             continue;
           }
           this.#failures++;
-          const delay = this.#backoff();
+          const wait = this.#backoff();
           const phase = needList ? 'list' : 'watch';
-          this.#log.warn({ err: e, attempt: this.#failures, retryInMs: delay }, `${phase} failed; retrying`);
-          this.#errors.next({ phase, error: e, attempt: this.#failures, retryInMs: delay });
-          await this.#sleep(delay, signal);
+          this.#log.warn({ err: e, attempt: this.#failures, retryInMs: wait }, `${phase} failed; retrying`);
+          this.#errors.next({ phase, error: e, attempt: this.#failures, retryInMs: wait });
+          await delay(this.#clock, wait, signal);
         }
       }
     } finally {
@@ -242,20 +242,6 @@ export class Informer<K extends AnyKind, T extends KubeObject = TypeOf<K>> {
     const initial = this.#options.initialBackoffMs ?? 800;
     const max = this.#options.maxBackoffMs ?? 30_000;
     return Math.min(max, initial * 2 ** Math.max(0, this.#failures - 1));
-  }
-
-  #sleep(ms: number, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const onAbort = (): void => {
-        this.#clock.clearTimeout(handle);
-        resolve();
-      };
-      const handle = this.#clock.setTimeout(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
   }
 
   async #list(): Promise<void> {

@@ -1,0 +1,238 @@
+/**
+ * The manager: the easy path to running controllers. It owns the shared informers, the cached
+ * reader, event recorders, metrics and logging, and runs every controller (and any other
+ * {@link Runnable}) until its signal aborts.
+ *
+ * `start(signal)`:
+ * 1. starts the shared informers (they run for the manager's whole life);
+ * 2. starts runnables that do not need leader election;
+ * 3. with leader election, campaigns for the Lease and starts the rest once elected; without it,
+ *    starts them at once (controllers wait for their caches to sync before reconciling);
+ * 4. on abort, stops controllers (their reconciles see the signal and drain), then informers,
+ *    flushes event recorders, releases the Lease, and resolves. No timer or watch is left.
+ *
+ * If a runnable fails or leadership is lost, the manager stops everything cleanly and `start`
+ * rejects with that error: a failure is never silent.
+ *
+ * The manager's `client` gives read-your-writes: when a write through it resolves, the shared
+ * cache of that kind (if any) has seen the write.
+ *
+ * @example
+ * ```ts
+ * const manager = createManager({ api });
+ * controller(manager).for(Website).owns(kinds.ConfigMap).complete(new WebsiteReconciler());
+ * const stop = new AbortController();
+ * process.once('SIGTERM', () => stop.abort());
+ * await manager.start(stop.signal);
+ * ```
+ *
+ * @module
+ */
+import { systemClock, type Clock } from '../clock/clock.js';
+import type { ApiServer } from '../api/api-server.js';
+import type { Client } from '../api/client.js';
+import { cachedReader, type CachedReader } from '../controller/cached-reader.js';
+import type { Runnable } from '../controller/controller.js';
+import { ApiEventRecorder, type EventRecorder } from '../events/event-recorder.js';
+import { InformerFactory } from '../informer/informer-factory.js';
+import type { AnyKind } from '../kinds/kind.js';
+import type { KubeObject } from '../meta/object-meta.js';
+import { silentLogger, type Logger } from '../observability/logger.js';
+import { noopMetrics, type Metrics } from '../observability/metrics.js';
+import { LeaderElector, type LeaderElectionOptions } from './leader-election.js';
+
+/** Options of {@link createManager}. Give `api`, or `client` (and `clock`). */
+export interface ManagerOptions {
+  /** The API server to manage controllers for (its client and clock are used). */
+  readonly api?: ApiServer;
+  /** The API client, when there is no `api`. */
+  readonly client?: Client;
+  /** @default the api's clock, else systemClock */
+  readonly clock?: Clock;
+  /** @default silentLogger */
+  readonly logger?: Logger;
+  /** @default noopMetrics */
+  readonly metrics?: Metrics;
+  /** Run leader-elected runnables only while holding this Lease. @default no leader election */
+  readonly leaderElection?: LeaderElectionOptions | false;
+  /** Resync period of the shared informers; 0 disables. @default 0 */
+  readonly resyncPeriodMs?: number;
+  /** How long (clock time) a write through the manager's client waits for the cache to see it. @default 10000 */
+  readonly readYourWritesTimeoutMs?: number;
+}
+
+/** Runs controllers. See the module documentation. */
+export interface Manager {
+  /** A client whose writes are in the shared caches by the time they resolve. */
+  readonly client: Client;
+  /** Cached reads from the shared informers. */
+  readonly cache: CachedReader;
+  readonly informers: InformerFactory;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** This manager's identity in leader election (undefined without it). */
+  readonly identity: string | undefined;
+  /** An event recorder reporting as `component`. */
+  recorderFor(component: string): EventRecorder;
+  /**
+   * Add a runnable (controllers are added by the builder).
+   * @throws Error if a runnable of that name exists, or the manager has started.
+   */
+  add(runnable: Runnable & { readonly name?: string }): void;
+  /** Whether this manager currently runs the leader-elected runnables. */
+  isLeader(): boolean;
+  /** Run until `signal` aborts; resolves after a clean shutdown. See the module documentation. */
+  start(signal: AbortSignal): Promise<void>;
+}
+
+/** Create a manager. */
+export function createManager(options: ManagerOptions): Manager {
+  return new ManagerImpl(options);
+}
+
+class ManagerImpl implements Manager {
+  readonly client: Client;
+  readonly cache: CachedReader;
+  readonly informers: InformerFactory;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly identity: string | undefined;
+  readonly #rawClient: Client;
+  readonly #runnables: (Runnable & { readonly name?: string })[] = [];
+  readonly #recorders = new Map<string, ApiEventRecorder>();
+  readonly #elector: LeaderElector | undefined;
+  readonly #cacheSignal = new AbortController();
+  readonly #rywTimeoutMs: number;
+  #started = false;
+  #leader = false;
+
+  constructor(options: ManagerOptions) {
+    const client = options.client ?? options.api?.client;
+    if (client === undefined) throw new Error('createManager needs an api or a client');
+    this.#rawClient = client;
+    this.clock = options.clock ?? options.api?.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+    this.metrics = options.metrics ?? noopMetrics;
+    this.#rywTimeoutMs = options.readYourWritesTimeoutMs ?? 10_000;
+    this.informers = new InformerFactory({ client, clock: this.clock, logger: this.logger, resyncPeriodMs: options.resyncPeriodMs ?? 0 });
+    this.cache = cachedReader(this.informers, this.#cacheSignal.signal);
+    this.client = this.#readYourWritesClient(client);
+    if (options.leaderElection) {
+      this.#elector = new LeaderElector({ ...options.leaderElection, client, clock: this.clock, logger: this.logger });
+      this.identity = this.#elector.identity;
+    } else {
+      this.identity = undefined;
+    }
+  }
+
+  recorderFor(component: string): EventRecorder {
+    let r = this.#recorders.get(component);
+    if (r === undefined) {
+      r = new ApiEventRecorder({ client: this.#rawClient, component, clock: this.clock, logger: this.logger });
+      this.#recorders.set(component, r);
+    }
+    return r;
+  }
+
+  add(runnable: Runnable & { readonly name?: string }): void {
+    if (this.#started) throw new Error('add runnables before starting the manager');
+    if (runnable.name !== undefined && this.#runnables.some((r) => r.name === runnable.name)) {
+      throw new Error(`a runnable named ${runnable.name} is registered already`);
+    }
+    this.#runnables.push(runnable);
+  }
+
+  isLeader(): boolean {
+    return this.#leader;
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    if (this.#started) throw new Error('the manager is started already');
+    this.#started = true;
+    const stop = new AbortController();
+    const onAbort = (): void => stop.abort(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+
+    let failure: unknown;
+    const fail = (e: unknown): void => {
+      if (failure === undefined) failure = e;
+      stop.abort(e);
+    };
+    const informersStop = new AbortController();
+    const informersRun = this.informers.start(informersStop.signal);
+    const run = (r: Runnable, s: AbortSignal): Promise<void> =>
+      r.start(s).catch((e: unknown) => {
+        this.logger.error({ err: e, runnable: (r as { name?: string }).name }, 'runnable failed; stopping the manager');
+        fail(e);
+      });
+
+    const free = this.#runnables.filter((r) => r.needLeaderElection === false);
+    const elected = this.#runnables.filter((r) => r.needLeaderElection !== false);
+    const running: Promise<void>[] = free.map((r) => run(r, stop.signal));
+    if (this.#elector === undefined) {
+      this.#leader = true;
+      running.push(...elected.map((r) => run(r, stop.signal)));
+    } else {
+      const elector = this.#elector;
+      running.push(
+        elector
+          .run(stop.signal, {
+            onStartedLeading: async (leading) => {
+              this.#leader = true;
+              await Promise.all(elected.map((r) => run(r, leading)));
+            },
+            onStoppedLeading: () => {
+              this.#leader = false;
+            },
+          })
+          .catch(fail),
+      );
+    }
+    // Wait for the stop signal (or a failure), then for everything to wind down.
+    await new Promise<void>((resolve) => {
+      if (stop.signal.aborted) resolve();
+      else stop.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    await Promise.all(running);
+    this.#leader = false;
+    await Promise.all([...this.#recorders.values()].map((r) => r.flush()));
+    this.#cacheSignal.abort();
+    informersStop.abort();
+    await informersRun;
+    signal.removeEventListener('abort', onAbort);
+    if (failure !== undefined) throw failure;
+  }
+
+  /** A client whose writes resolve once the shared cache of their kind has seen them. */
+  #readYourWritesClient(client: Client): Client {
+    const settle = async <T extends KubeObject>(kind: AnyKind, written: T): Promise<T> => {
+      const informer = this.informers.existing(kind);
+      const rv = written.metadata.resourceVersion;
+      if (informer === undefined || rv === undefined || !informer.hasSynced()) return written;
+      const timeout = new AbortController();
+      const timer = this.clock.setTimeout(() => timeout.abort(), this.#rywTimeoutMs);
+      try {
+        await informer.waitForResourceVersion(rv, timeout.signal);
+      } catch {
+        this.logger.warn({ kind: kind.kind, resourceVersion: rv }, 'the cache did not see a write in time; a later read may be stale');
+      } finally {
+        this.clock.clearTimeout(timer);
+      }
+      return written;
+    };
+    return {
+      get: (kind, key) => client.get(kind, key),
+      list: (kind, options) => client.list(kind, options),
+      watch: (kind, options) => client.watch(kind, options),
+      create: async (kind, object, options) => settle(kind, await client.create(kind, object, options)),
+      update: async (kind, object, options) => settle(kind, await client.update(kind, object, options)),
+      updateStatus: async (kind, object, options) => settle(kind, await client.updateStatus(kind, object, options)),
+      patch: async (kind, key, patch, options) => settle(kind, await client.patch(kind, key, patch, options)),
+      delete: async (kind, key, options) => settle(kind, await client.delete(kind, key, options)),
+      apply: (manifests, options) => client.apply(manifests, options),
+    };
+  }
+}
