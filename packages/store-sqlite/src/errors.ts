@@ -1,6 +1,6 @@
 /**
  * Errors raised when a SQLite file cannot be opened as a Harbormaster store. Both are raised by
- * {@link sqliteStore} before it has written anything: the file is left exactly as it was.
+ * `sqliteStore` before it has written anything: the file is left exactly as it was.
  *
  * Errors of store operations (`KeyExistsError`, `CompactedError`, ...) come from
  * `@harbormaster/core`; these two are about the file itself.
@@ -11,7 +11,7 @@
 /** Why a file could not be opened as a store. */
 export type SqliteStoreErrorCode = 'NotAStoreDatabase' | 'SchemaTooNew';
 
-/** Base class of the errors {@link sqliteStore} raises about the database file. */
+/** Base class of the errors `sqliteStore` raises about the database file. */
 export class SqliteStoreError extends Error {
   override readonly name: string = 'SqliteStoreError';
   readonly code: SqliteStoreErrorCode;

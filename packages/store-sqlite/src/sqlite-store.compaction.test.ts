@@ -2,8 +2,8 @@
 import type { Clock, StoreEvent, TimerHandle } from '@harbormaster/core';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { sqliteStore } from '../src/index.js';
-import { tempDatabase } from './temp-database.js';
+import { sqliteStore } from './index.js';
+import { tempDatabase } from '../test/temp-database.js';
 
 /** A clock whose timers run only when the test says so. */
 class ManualClock implements Clock {

@@ -6,9 +6,9 @@
  */
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { sqliteStore } from '../src/index.js';
-import { finished, spawnChild } from './child-process.js';
-import { tempDatabase } from './temp-database.js';
+import { sqliteStore } from './index.js';
+import { finished, spawnChild } from '../test/child-process.js';
+import { tempDatabase } from '../test/temp-database.js';
 
 const KILLS = 50;
 

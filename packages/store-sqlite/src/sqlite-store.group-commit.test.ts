@@ -6,8 +6,8 @@ import { statSync } from 'node:fs';
 import { KeyExistsError, KeyNotFoundError, RevisionConflictError, type Entry } from '@harbormaster/core';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { sqliteStore } from '../src/index.js';
-import { tempDatabase } from './temp-database.js';
+import { sqliteStore } from './index.js';
+import { tempDatabase } from '../test/temp-database.js';
 
 describe('sqliteStore group commit', () => {
   it('commits writes that arrive together in one transaction', async () => {

@@ -7,10 +7,11 @@ import type { StoreEvent } from '@harbormaster/core';
 import { CompactedError } from '@harbormaster/core';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { sqliteStore } from '../src/index.js';
-import { runChild } from './child-process.js';
-import { startTogether } from './fixtures/start-together.js';
-import { tempDatabase } from './temp-database.js';
+import { sqliteStore } from './index.js';
+import { runChild } from '../test/child-process.js';
+import { counter } from '../test/fixtures/counter.js';
+import { startTogether } from '../test/fixtures/start-together.js';
+import { tempDatabase } from '../test/temp-database.js';
 
 const options = { compaction: false, busyTimeoutMs: 10_000 } as const;
 
@@ -29,30 +30,16 @@ describe('sqliteStore across processes', () => {
     try {
       const increments = 150;
       const startAt = Date.now() + 1500;
-      // This process takes part too, through the same get + compare-and-swap loop.
-      const local = (async () => {
-        await startTogether(startAt);
-        let conflicts = 0;
-        for (let done = 0; done < increments; ) {
-          const current = await store.get('/counter');
-          try {
-            if (current === undefined) await store.create('/counter', { n: 1 });
-            else await store.update('/counter', { n: (current.value as { n: number }).n + 1 }, current.modRevision);
-            done++;
-          } catch {
-            conflicts++;
-          }
-        }
-        return conflicts;
-      })();
-      const children = [1, 2].map(() => runChild({ mode: 'counter', path, key: '/counter', increments, startAt }));
+      // This process takes part too, through the same read, think, compare-and-swap loop.
+      const local = startTogether(startAt).then(() => counter(store, '/counter', increments, 1));
+      const children = [1, 2].map(() => runChild({ mode: 'counter', path, key: '/counter', increments, thinkMs: 1, startAt }));
       const [localConflicts, ...results] = await Promise.all([local, ...children]);
       const childConflicts = results.map((r) => Number(r.lines.at(-1)?.split(' ')[1]));
 
-      const counter = await store.get('/counter');
-      expect(counter?.value).toEqual({ n: 3 * increments });
+      const final = await store.get('/counter');
+      expect(final?.value).toEqual({ n: 3 * increments });
       // One revision per successful increment, none for a failed one.
-      expect(counter?.modRevision).toBe(3 * increments);
+      expect(final?.modRevision).toBe(3 * increments);
       expect(await store.revision()).toBe(3 * increments);
       // The processes really did race.
       expect(localConflicts + childConflicts.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);

@@ -84,8 +84,10 @@ export interface SqliteStoreOptions {
    */
   readonly busyTimeoutMs?: number;
   /**
-   * While a watch is open, how often to look for writes of other processes. Writes of this process
-   * are delivered at once regardless.
+   * While a watch is open, how often to look for writes of other processes: the longest a write of
+   * another process waits before this one's watchers see it. Writes of this process are delivered
+   * at once regardless. The poll timer keeps the process alive while a watch is open, as an open
+   * socket would; unsubscribe or close the store to let it exit.
    * @default 100
    */
   readonly pollIntervalMs?: number;
@@ -106,9 +108,9 @@ export interface SqliteStoreOptions {
 /**
  * Open (or create) the store in `options.path`.
  *
- * @throws {@link NotAStoreDatabaseError} if the file is not a Harbormaster store (nothing is
+ * @throws `NotAStoreDatabaseError` if the file is not a Harbormaster store (nothing is
  *   written to it).
- * @throws {@link SchemaTooNewError} if a newer version of this package wrote it (nothing is
+ * @throws `SchemaTooNewError` if a newer version of this package wrote it (nothing is
  *   written to it).
  *
  * @example
@@ -291,7 +293,7 @@ class SqliteStore implements Store {
   #enqueue<T>(build: (pending: Pending<T>) => Request): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (this.#closed) throw new StoreClosedError();
-      this.#queue.push(build({ resolve, reject } as Pending<T>));
+      this.#queue.push(build({ resolve, reject }));
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         setImmediate(() => this.#flush());
