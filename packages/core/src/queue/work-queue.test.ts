@@ -417,6 +417,7 @@ describe('WorkQueue: shutdown and abort', () => {
     const controller = new AbortController();
     const got = track(queue.get(controller.signal));
     queue.add('a');
+    await flushMicrotasks();
     controller.abort();
     await flushMicrotasks();
     expect(got.value).toBe('a');

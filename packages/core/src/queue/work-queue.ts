@@ -150,11 +150,12 @@ export class WorkQueue<T> {
   readonly #processing = new Map<T, number>();
   /** Items waiting for an addAfter time. */
   readonly #waiting = new Map<T, Waiting>();
-  /** Pending get() calls, oldest first. Non-empty only while #queue is empty. */
+  /** Pending get() calls, oldest first. Non-empty while #queue is empty, or until the next dispatch. */
   readonly #getters = new Set<Getter<T>>();
   /** Resolvers of shutdownWithDrain() calls. */
   #drained: (() => void)[] = [];
   #shuttingDown = false;
+  #dispatchScheduled = false;
 
   /**
    * @example
@@ -375,18 +376,33 @@ export class WorkQueue<T> {
     return new Promise<void>((resolve) => this.#drained.push(resolve));
   }
 
-  /** Hand `item` (dirty, not processing) to the oldest pending get(), or queue it. */
+  /**
+   * Queue `item` (dirty, not processing) and, if a get() is waiting, hand items out in a
+   * microtask rather than now: adds made in the same turn (an update event enqueues the old and
+   * the new object's keys) then still collapse into one item, as with client-go's condition
+   * variable, instead of the first add starting processing and the second marking it dirty.
+   */
   #enqueue(item: T): void {
-    const oldest = this.#getters.values().next();
-    if (oldest.done === true) {
-      this.#queue.push(item);
-      return;
+    this.#queue.push(item);
+    if (this.#getters.size > 0 && !this.#dispatchScheduled) {
+      this.#dispatchScheduled = true;
+      queueMicrotask(() => this.#dispatch());
     }
-    const getter = oldest.value;
-    this.#getters.delete(getter);
-    getter.signal?.removeEventListener('abort', getter.onAbort);
-    this.#start(item);
-    getter.resolve(item);
+  }
+
+  /** Hand queued items to waiting get() calls, oldest first. */
+  #dispatch(): void {
+    this.#dispatchScheduled = false;
+    while (this.#queue.size > 0) {
+      const oldest = this.#getters.values().next();
+      if (oldest.done === true) return;
+      const getter = oldest.value;
+      this.#getters.delete(getter);
+      getter.signal?.removeEventListener('abort', getter.onAbort);
+      const item = this.#queue.shift();
+      this.#start(item);
+      getter.resolve(item);
+    }
   }
 
   /** Move `item` from dirty to processing. */
