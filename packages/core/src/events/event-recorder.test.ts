@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { memoryStore } from '@harbormaster/store-memory';
+import { createApiServer } from '../api/api-server.js';
+import * as kinds from '../kinds/index.js';
+import { FakeClock } from '../testing/fake-clock.js';
+import { ApiEventRecorder } from './event-recorder.js';
+
+async function setup() {
+  const clock = new FakeClock(Date.UTC(2026, 10, 25, 12, 0, 0));
+  const api = createApiServer({ store: memoryStore(), clock });
+  await api.ready();
+  const pod = await api.client.create(kinds.Pod, { metadata: { name: 'web-0' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
+  const node = await api.client.create(kinds.Node, { metadata: { name: 'node-1' } });
+  const recorder = new ApiEventRecorder({ client: api.client, component: 'kubelet', host: 'node-1', clock });
+  return { clock, api, pod, node, recorder };
+}
+
+describe('ApiEventRecorder', () => {
+  it('writes an Event about the object with Kubernetes fields', async () => {
+    const { api, pod, recorder } = await setup();
+    recorder.event(pod, 'Warning', 'BackOff', 'Back-off restarting failed container');
+    await recorder.flush();
+    const [event] = (await api.client.list(kinds.Event, { namespace: 'default' })).items;
+    expect(event).toMatchObject({
+      involvedObject: { apiVersion: 'v1', kind: 'Pod', name: 'web-0', namespace: 'default', uid: pod.metadata.uid },
+      type: 'Warning',
+      reason: 'BackOff',
+      message: 'Back-off restarting failed container',
+      count: 1,
+      firstTimestamp: '2026-11-25T12:00:00Z',
+      lastTimestamp: '2026-11-25T12:00:00Z',
+      source: { component: 'kubelet', host: 'node-1' },
+      reportingComponent: 'kubelet',
+    });
+    expect(event?.metadata.name).toMatch(/^web-0\.[0-9a-f]+$/);
+  });
+
+  it('aggregates identical events into one with count and lastTimestamp', async () => {
+    const { api, pod, recorder, clock } = await setup();
+    for (let i = 0; i < 5; i++) {
+      recorder.event(pod, 'Normal', 'Pulled', 'Container image "busybox" already present on machine');
+      await clock.advance(10_000);
+    }
+    await recorder.flush();
+    const events = (await api.client.list(kinds.Event)).items;
+    expect(events).toHaveLength(1);
+    expect(events[0]?.count).toBe(5);
+    expect(events[0]?.firstTimestamp).toBe('2026-11-25T12:00:00Z');
+    expect(events[0]?.lastTimestamp).toBe('2026-11-25T12:00:40Z');
+  });
+
+  it('starts a new Event after the window, and combines many similar events', async () => {
+    const { api, pod, recorder, clock } = await setup();
+    recorder.event(pod, 'Normal', 'Pulled', 'same');
+    await clock.advance(11 * 60_000);
+    recorder.event(pod, 'Normal', 'Pulled', 'same');
+    await recorder.flush();
+    expect((await api.client.list(kinds.Event)).items).toHaveLength(2);
+    for (let i = 0; i < 15; i++) recorder.event(pod, 'Warning', 'FailedMount', `volume ${i} not found`);
+    await recorder.flush();
+    const mounts = (await api.client.list(kinds.Event)).items.filter((e) => e.reason === 'FailedMount');
+    // 9 distinct messages, then one combined Event that counts the rest.
+    expect(mounts).toHaveLength(10);
+    const combined = mounts.find((e) => e.message?.startsWith('(combined from similar events): '));
+    expect(combined?.count).toBe(6);
+  });
+
+  it('puts events about cluster-scoped objects in default, and never throws', async () => {
+    const { api, node, recorder } = await setup();
+    recorder.event(node, 'Normal', 'NodeReady', 'Node node-1 status is now: NodeReady');
+    recorder.event({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'x', namespace: 'no-such-ns' } }, 'Normal', 'X', 'lost');
+    await recorder.flush();
+    const events = (await api.client.list(kinds.Event)).items;
+    expect(events.map((e) => [e.metadata.namespace, e.involvedObject.kind])).toEqual([['default', 'Node']]);
+  });
+});
