@@ -69,3 +69,61 @@ export type { FieldSelector, FieldRequirement, FieldMatcher } from './api/select
 export { loadManifests, ManifestError } from './yaml/load-manifests.js';
 export type { LoadManifestsOptions } from './yaml/load-manifests.js';
 export { builtinKinds } from './kinds/builtin.js';
+
+// Reconcile machinery.
+export { WorkQueue } from './queue/work-queue.js';
+export type { WorkQueueOptions } from './queue/work-queue.js';
+export { itemExponentialFailureRateLimiter, bucketRateLimiter, maxOfRateLimiter, defaultControllerRateLimiter } from './queue/rate-limiter.js';
+export type {
+  RateLimiter,
+  ItemExponentialFailureRateLimiterOptions,
+  BucketRateLimiterOptions,
+  DefaultControllerRateLimiterOptions,
+} from './queue/rate-limiter.js';
+export { Cache, cacheKey, NAMESPACE_INDEX, LABEL_INDEX, OWNER_INDEX, CONTROLLER_INDEX } from './informer/cache.js';
+export type { CacheReader, CacheListOptions, IndexFunc } from './informer/cache.js';
+export { Informer } from './informer/informer.js';
+export type { InformerOptions, EventHandler, InformerEvent, InformerError } from './informer/informer.js';
+export { InformerFactory } from './informer/informer-factory.js';
+export type { InformerFactoryOptions, SharedInformerOptions } from './informer/informer-factory.js';
+export { reconcilerFunc, terminalError, isTerminalError, TerminalError, requestKey, requestFromKey } from './controller/reconciler.js';
+export type { Request, Result, Reconciler, ReconcileContext, ReconcileFunc } from './controller/reconciler.js';
+export {
+  generationChanged,
+  labelsChanged,
+  annotationsChanged,
+  resourceVersionChanged,
+  predicateFunc,
+  and,
+  or,
+  not,
+} from './controller/predicates.js';
+export type { Predicate } from './controller/predicates.js';
+export { Controller, informerSource, requestForObject, requestsForOwner } from './controller/controller.js';
+export type { ControllerOptions, Runnable, Source } from './controller/controller.js';
+export { controller, ControllerBuilder } from './controller/builder.js';
+export type { BuilderOptions } from './controller/builder.js';
+export { cachedReader } from './controller/cached-reader.js';
+export type { CachedReader } from './controller/cached-reader.js';
+export { withFinalizer } from './controller/finalizer.js';
+export type { FinalizerHandlers } from './controller/finalizer.js';
+export {
+  ownerReference,
+  setControllerReference,
+  setOwnerReference,
+  removeOwnerReference,
+  getControllerOf,
+  isControlledBy,
+  AlreadyOwnedError,
+} from './controller/owner-references.js';
+export { createManager } from './manager/manager.js';
+export type { Manager, ManagerOptions } from './manager/manager.js';
+export { LeaderElector, LeaderElectionLostError } from './manager/leader-election.js';
+export type { LeaderElectionOptions, LeaderCallbacks } from './manager/leader-election.js';
+export { ApiEventRecorder } from './events/event-recorder.js';
+export type { EventRecorder, EventRecorderOptions, EventType } from './events/event-recorder.js';
+export { jsonLogger, silentLogger } from './observability/logger.js';
+export type { Logger, LogLevel, LogFields, JsonLoggerOptions } from './observability/logger.js';
+export { noopMetrics, prometheusMetrics } from './observability/metrics.js';
+export type { Metrics, Counter, Gauge, Histogram, MetricLabels, PromClientLike, PrometheusMetricsOptions } from './observability/metrics.js';
+export { delay } from './clock/clock.js';
