@@ -1,6 +1,9 @@
 /**
- * The memory store's continue tokens: base64url JSON of the snapshot revision and the last key
- * returned. Opaque to callers; only this module reads them.
+ * The memory store's continue tokens: base64url JSON of the snapshot revision, the last key
+ * returned and how many items remain. Opaque to callers; only this module reads them.
+ *
+ * Carrying the remaining count keeps paging linear: a snapshot never changes, so the count that the
+ * first page took one scan to make stays true, and later pages only subtract what they return.
  *
  * @module
  */
@@ -11,11 +14,13 @@ export interface ContinueToken {
   readonly revision: number;
   /** The key of the last item returned so far. */
   readonly lastKey: string;
+  /** How many items of the snapshot come after `lastKey` (at least 1). */
+  readonly remaining: number;
 }
 
 /** Encode a token. */
 export function encodeContinueToken(token: ContinueToken): string {
-  return Buffer.from(JSON.stringify({ rev: token.revision, key: token.lastKey }), 'utf8').toString('base64url');
+  return Buffer.from(JSON.stringify({ rev: token.revision, key: token.lastKey, rem: token.remaining }), 'utf8').toString('base64url');
 }
 
 /**
@@ -30,12 +35,16 @@ export function decodeContinueToken(token: string): ContinueToken {
     throw invalidToken(token, { cause });
   }
   if (typeof parsed === 'object' && parsed !== null) {
-    const { rev, key } = parsed as { rev?: unknown; key?: unknown };
-    if (typeof rev === 'number' && Number.isSafeInteger(rev) && rev >= 0 && typeof key === 'string') {
-      return { revision: rev, lastKey: key };
+    const { rev, key, rem } = parsed as { rev?: unknown; key?: unknown; rem?: unknown };
+    if (isCount(rev) && typeof key === 'string' && isCount(rem) && rem > 0) {
+      return { revision: rev, lastKey: key, remaining: rem };
     }
   }
   throw invalidToken(token);
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
 /** The error for a token this store cannot use. */

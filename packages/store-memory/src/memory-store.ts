@@ -135,6 +135,8 @@ class MemoryStore implements Store {
     if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
     let revision: number;
     let after: string | undefined;
+    /** Items left after `after` in the snapshot, known from the token when continuing. */
+    let known: number | undefined;
     if (options.continue !== undefined) {
       const token = decodeContinueToken(options.continue);
       if (!token.lastKey.startsWith(prefix)) {
@@ -143,6 +145,7 @@ class MemoryStore implements Store {
       if (token.revision > this.#revision) throw invalidToken(options.continue, undefined, 'its revision is in the future');
       revision = token.revision;
       after = token.lastKey;
+      known = token.remaining;
     } else {
       revision = options.revision ?? this.#revision;
       checkRevision(revision, 'revision');
@@ -155,23 +158,27 @@ class MemoryStore implements Store {
     const keys = this.#keys;
     const atCurrent = revision === this.#revision;
     const items: Entry[] = [];
-    let remaining = 0;
+    // Past a full page, only count, and only on a first page: a continued one knows the count.
+    let counted = 0;
     this.#sorted.scan(after ?? prefix, after !== undefined, (key) => {
       if (!key.startsWith(prefix)) return false;
       const history = keys.get(key);
       const entry = atCurrent ? currentEntry(history) : entryAt(history, revision);
-      if (entry !== undefined) {
-        if (limit === 0 || items.length < limit) items.push(entry);
-        else remaining++;
+      if (entry === undefined) return true;
+      if (limit === 0 || items.length < limit) {
+        items.push(entry);
+        return true;
       }
-      return true;
+      counted++;
+      return known === undefined;
     });
+    const remaining = known === undefined ? counted : Math.max(0, known - items.length);
     const last = items[items.length - 1];
     if (remaining === 0 || last === undefined) return { items, revision };
     return {
       items,
       revision,
-      continue: encodeContinueToken({ revision, lastKey: last.key }),
+      continue: encodeContinueToken({ revision, lastKey: last.key, remaining }),
       remainingItemCount: remaining,
     };
   }

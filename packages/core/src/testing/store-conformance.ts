@@ -40,6 +40,11 @@ import type { Entry, JsonValue, ListResult, Store, StoreEvent } from '../store/s
 import { StoreModel, type ModelCursor, type ModelListResult } from './store-model.js';
 import { WatchRecorder, waitUntil } from './watch-recorder.js';
 
+/** Test timeout of the heavier tests, in ms: above any test runner's default, for slower backends. */
+const HEAVY_TEST_TIMEOUT = 60_000;
+/** How long the property may run, shrinking included, in ms. */
+const PROPERTY_TIME_LIMIT = 90_000;
+
 /** Options of {@link storeConformanceSuite}. */
 export interface StoreConformanceOptions {
   /**
@@ -361,7 +366,7 @@ export function storeConformanceSuite(
           expect(paged.items).toEqual(mirror.model.list('/r/', { revision }).items);
           expect(paged.revisions.every((r) => r === revision)).toBe(true);
         }
-      });
+      }, HEAVY_TEST_TIMEOUT);
 
       it('rejects a revision newer than the store with RangeError', async () => {
         await store.create('/a/x', 1);
@@ -477,10 +482,10 @@ export function storeConformanceSuite(
           for (const prefix of ['', '/h/']) recorders.push([prefix, after, watch(prefix, after)]);
         }
         await mirror.create('/h/z', 'live');
-        for (const [prefix, after, recorder] of recorders) {
-          await expectStream(recorder, mirror.model.events(prefix, after), `watch(${prefix}, ${after})`);
-        }
-      });
+        await expectStreams(
+          recorders.map(([prefix, after, recorder]) => ({ recorder, expected: mirror.model.events(prefix, after), label: `watch(${prefix}, ${after})` })),
+        );
+      }, HEAVY_TEST_TIMEOUT);
 
       it('fails with CompactedError below the compacted revision', async () => {
         const mirror = new Mirror(store);
@@ -534,10 +539,10 @@ export function storeConformanceSuite(
           watchers.push([prefix, after, watch(prefix, after)]);
         }
         await randomWrites(mirror, { count: 300, keys, seed: 6 });
-        for (const [prefix, after, recorder] of watchers) {
-          await expectStream(recorder, mirror.model.events(prefix, after), `watch(${prefix}, ${after})`);
-        }
-      });
+        await expectStreams(
+          watchers.map(([prefix, after, recorder]) => ({ recorder, expected: mirror.model.events(prefix, after), label: `watch(${prefix}, ${after})` })),
+        );
+      }, HEAVY_TEST_TIMEOUT);
 
       it('stays exact when watchers write, subscribe and unsubscribe from inside their callbacks', async () => {
         const writes: Promise<unknown>[] = [];
@@ -570,9 +575,9 @@ export function storeConformanceSuite(
         const history = await watch('', 0).waitForCount(final);
         const model = replayIntoModel(history);
         expect(history.map((event) => event.revision)).toEqual(Array.from({ length: final }, (_, i) => i + 1));
-        for (const [prefix, after, recorder] of opened) {
-          await expectStream(recorder, model.events(prefix, after), `watch(${prefix}, ${after})`);
-        }
+        await expectStreams(
+          opened.map(([prefix, after, recorder]) => ({ recorder, expected: model.events(prefix, after), label: `watch(${prefix}, ${after})` })),
+        );
         expect(quitter).toEqual(model.events('/r/', 0).slice(0, 2));
       });
 
@@ -680,10 +685,10 @@ export function storeConformanceSuite(
         }
 
         expect((await store.list('')).items).toEqual(model.list('').items);
-        for (const { prefix, after, recorder } of watched) {
-          await expectStream(recorder, model.events(prefix, after), `watch(${prefix}, ${after})`);
-        }
-      });
+        await expectStreams(
+          watched.map(({ prefix, after, recorder }) => ({ recorder, expected: model.events(prefix, after), label: `watch(${prefix}, ${after})` })),
+        );
+      }, HEAVY_TEST_TIMEOUT);
     });
 
     describe('compact', () => {
@@ -784,9 +789,11 @@ export function storeConformanceSuite(
       it(`matches the reference model on random operation sequences (${propertyRuns} runs)`, async () => {
         await fc.assert(
           fc.asyncProperty(operationsArbitrary, (operations) => checkAgainstModel(factory, operations, eventTimeout)),
-          { numRuns: propertyRuns },
+          // A store that loses events makes every failing run wait for them; the time limit keeps
+          // shrinking from taking forever (the failure is still reported, perhaps less shrunk).
+          { numRuns: propertyRuns, interruptAfterTimeLimit: PROPERTY_TIME_LIMIT, markInterruptAsFailure: true },
         );
-      });
+      }, PROPERTY_TIME_LIMIT + 30_000);
     });
   });
 }
@@ -985,7 +992,7 @@ async function checkAgainstModel(
         }
         case 'compact': {
           // A watch may fail with Compacted if it lags behind a compaction; let them catch up first.
-          for (const w of watches) if (w.error === undefined) await w.recorder.waitForCount(expectedEvents(w).length);
+          await Promise.all(watches.filter((w) => w.error === undefined).map((w) => w.recorder.waitForCount(expectedEvents(w).length)));
           const revision = Math.min(model.revision, Math.floor((operation.at / 100) * (model.revision + 1)));
           await expectSameOutcome(store.compact(revision), () => model.compact(revision), context);
           expect(await store.compactedRevision(), context).toBe(model.compactedRevision);
@@ -1005,6 +1012,7 @@ async function checkAgainstModel(
       }
     }
     expect(await store.revision()).toBe(model.revision);
+    await Promise.all(watches.map((w) => (w.error === undefined ? w.recorder.waitForCount(expectedEvents(w).length) : w.recorder.waitForEnd())));
     for (const w of watches) {
       const label = `watch(${JSON.stringify(w.prefix)}, ${w.after})`;
       if (w.error !== undefined) {
@@ -1138,11 +1146,25 @@ function replayIntoModel(history: readonly StoreEvent[]): StoreModel {
   return model;
 }
 
+/** One watch and the events it must deliver. */
+interface StreamCheck {
+  readonly recorder: WatchRecorder;
+  readonly expected: readonly StoreEvent[];
+  readonly label?: string;
+}
+
 /** Wait for as many events as expected, then require exactly them and no error. */
 async function expectStream(recorder: WatchRecorder, expected: readonly StoreEvent[], label?: string): Promise<void> {
-  await recorder.waitForCount(expected.length);
-  expect(recorder.error, label).toBeUndefined();
-  expect(recorder.events, label).toEqual(expected);
+  await expectStreams([{ recorder, expected, ...(label !== undefined && { label }) }]);
+}
+
+/** {@link expectStream} for many watches, waiting for all of them at once (one timeout, not one each). */
+async function expectStreams(checks: readonly StreamCheck[]): Promise<void> {
+  await Promise.all(checks.map((check) => check.recorder.waitForCount(check.expected.length)));
+  for (const { recorder, expected, label } of checks) {
+    expect(recorder.error, label).toBeUndefined();
+    expect(recorder.events, label).toEqual(expected);
+  }
 }
 
 /** The error `call` rejects with; fails the test if it resolves or throws synchronously. */
