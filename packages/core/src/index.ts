@@ -127,3 +127,9 @@ export type { Logger, LogLevel, LogFields, JsonLoggerOptions } from './observabi
 export { noopMetrics, prometheusMetrics } from './observability/metrics.js';
 export type { Metrics, Counter, Gauge, Histogram, MetricLabels, PromClientLike, PrometheusMetricsOptions } from './observability/metrics.js';
 export { delay } from './clock/clock.js';
+export { TOKENS } from './di/tokens.js';
+export type { ControllerSetup } from './di/tokens.js';
+export { coreModule } from './di/core-module.js';
+/** inversify's Container and ContainerModule, re-exported so every package binds into the same inversify. */
+export { Container, ContainerModule } from 'inversify';
+export type { ContainerModuleLoadOptions, ServiceIdentifier } from 'inversify';
