@@ -223,7 +223,15 @@ describe('memoryStore: continue tokens', () => {
   it('refuse a malformed token with a TypeError that says so', async () => {
     const { store } = await pagedStore();
     const base64 = (json: string) => Buffer.from(json).toString('base64url');
-    for (const token of ['garbage!', '', base64('[1,2]'), base64('{"rev":"1","key":"/a/1"}'), base64('{"rev":-1,"key":"/a/1","rem":1}'), base64('{"rev":1,"key":"/a/1","rem":0}')]) {
+    const malformed = [
+      'garbage!',
+      '',
+      base64('[1,2]'),
+      base64('{"rev":"1","key":"/a/1"}'),
+      base64('{"rev":-1,"key":"/a/1","rem":1}'),
+      base64('{"rev":1,"key":"/a/1","rem":0}'),
+    ];
+    for (const token of malformed) {
       await expect(store.list('/a/', { continue: token }), token).rejects.toThrow(/invalid continue token/);
       await expect(store.list('/a/', { continue: token }), token).rejects.toBeInstanceOf(TypeError);
     }

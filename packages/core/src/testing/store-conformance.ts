@@ -482,9 +482,7 @@ export function storeConformanceSuite(
           for (const prefix of ['', '/h/']) recorders.push([prefix, after, watch(prefix, after)]);
         }
         await mirror.create('/h/z', 'live');
-        await expectStreams(
-          recorders.map(([prefix, after, recorder]) => ({ recorder, expected: mirror.model.events(prefix, after), label: `watch(${prefix}, ${after})` })),
-        );
+        await expectStreams(modelChecks(mirror.model, recorders));
       }, HEAVY_TEST_TIMEOUT);
 
       it('fails with CompactedError below the compacted revision', async () => {
@@ -539,9 +537,7 @@ export function storeConformanceSuite(
           watchers.push([prefix, after, watch(prefix, after)]);
         }
         await randomWrites(mirror, { count: 300, keys, seed: 6 });
-        await expectStreams(
-          watchers.map(([prefix, after, recorder]) => ({ recorder, expected: mirror.model.events(prefix, after), label: `watch(${prefix}, ${after})` })),
-        );
+        await expectStreams(modelChecks(mirror.model, watchers));
       }, HEAVY_TEST_TIMEOUT);
 
       it('stays exact when watchers write, subscribe and unsubscribe from inside their callbacks', async () => {
@@ -575,9 +571,7 @@ export function storeConformanceSuite(
         const history = await watch('', 0).waitForCount(final);
         const model = replayIntoModel(history);
         expect(history.map((event) => event.revision)).toEqual(Array.from({ length: final }, (_, i) => i + 1));
-        await expectStreams(
-          opened.map(([prefix, after, recorder]) => ({ recorder, expected: model.events(prefix, after), label: `watch(${prefix}, ${after})` })),
-        );
+        await expectStreams(modelChecks(model, opened));
         expect(quitter).toEqual(model.events('/r/', 0).slice(0, 2));
       });
 
@@ -685,9 +679,7 @@ export function storeConformanceSuite(
         }
 
         expect((await store.list('')).items).toEqual(model.list('').items);
-        await expectStreams(
-          watched.map(({ prefix, after, recorder }) => ({ recorder, expected: model.events(prefix, after), label: `watch(${prefix}, ${after})` })),
-        );
+        await expectStreams(modelChecks(model, watched.map(({ prefix, after, recorder }) => [prefix, after, recorder] as const)));
       }, HEAVY_TEST_TIMEOUT);
     });
 
@@ -798,7 +790,7 @@ export function storeConformanceSuite(
   });
 }
 
-// ── The model-based property ──────────────────────────────────────────────────────────────────
+// ── The model-based property ─────────────────────────────────────────────────────────────
 
 /** The key space of the property: small, so that operations collide. */
 const propertyKeys = ['/k/a', '/k/b', '/k/ab', '/k/a/x', '/k/b/y', '/j/a'] as const;
@@ -808,13 +800,28 @@ const propertyPrefixes = ['', '/', '/k/', '/k/a', '/k/a/', '/k/b/', '/j/', '/z/'
 /** Which expected modRevision an update or delete passes. */
 type RevisionChoice = 'current' | 'stale' | number;
 
-/** One step of the property; `at` values are percentages of the current revision range. */
+/**
+ * One step of the property. `at` values are percentages of the current revision range; `existing`
+ * picks the key among the live ones (if any), so that updates and deletes mostly find their key.
+ */
 type Operation =
   | { readonly op: 'create'; readonly key: number; readonly value: JsonValue }
-  | { readonly op: 'update'; readonly key: number; readonly value: JsonValue; readonly expected: RevisionChoice }
-  | { readonly op: 'delete'; readonly key: number; readonly expected: RevisionChoice | 'none' }
-  | { readonly op: 'get'; readonly key: number }
-  | { readonly op: 'list'; readonly prefix: number; readonly limit: number; readonly at: number | 'current'; readonly drain: boolean }
+  | {
+      readonly op: 'update';
+      readonly key: number;
+      readonly existing: boolean;
+      readonly value: JsonValue;
+      readonly expected: RevisionChoice;
+    }
+  | { readonly op: 'delete'; readonly key: number; readonly existing: boolean; readonly expected: RevisionChoice | 'none' }
+  | { readonly op: 'get'; readonly key: number; readonly existing: boolean }
+  | {
+      readonly op: 'list';
+      readonly prefix: number;
+      readonly limit: number;
+      readonly at: number | 'current';
+      readonly drain: boolean;
+    }
   | { readonly op: 'continue'; readonly cursor: number }
   | { readonly op: 'compact'; readonly at: number }
   | { readonly op: 'revision' }
@@ -828,6 +835,7 @@ const valueArbitrary: fc.Arbitrary<JsonValue> = fc.oneof(
   fc.record({ n: fc.integer({ min: 0, max: 9 }), tags: fc.array(fc.string({ maxLength: 2 }), { maxLength: 2 }) }),
 );
 const keyArbitrary = fc.nat({ max: propertyKeys.length - 1 });
+const existingArbitrary = fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) });
 const prefixArbitrary = fc.nat({ max: propertyPrefixes.length - 1 });
 const percentArbitrary = fc.nat({ max: 100 });
 const revisionChoiceArbitrary: fc.Arbitrary<RevisionChoice> = fc.oneof(
@@ -844,6 +852,7 @@ const operationsArbitrary: fc.Arbitrary<Operation[]> = fc.array(
       arbitrary: fc.record({
         op: fc.constant('update' as const),
         key: keyArbitrary,
+        existing: existingArbitrary,
         value: valueArbitrary,
         expected: revisionChoiceArbitrary,
       }),
@@ -853,10 +862,11 @@ const operationsArbitrary: fc.Arbitrary<Operation[]> = fc.array(
       arbitrary: fc.record({
         op: fc.constant('delete' as const),
         key: keyArbitrary,
+        existing: existingArbitrary,
         expected: fc.oneof(revisionChoiceArbitrary, fc.constant('none' as const)),
       }),
     },
-    { weight: 1, arbitrary: fc.record({ op: fc.constant('get' as const), key: keyArbitrary }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('get' as const), key: keyArbitrary, existing: fc.boolean() }) },
     {
       weight: 3,
       arbitrary: fc.record({
@@ -872,7 +882,8 @@ const operationsArbitrary: fc.Arbitrary<Operation[]> = fc.array(
     { weight: 1, arbitrary: fc.record({ op: fc.constant('revision' as const) }) },
     { weight: 1, arbitrary: fc.record({ op: fc.constant('watch' as const), prefix: prefixArbitrary, at: percentArbitrary }) },
   ),
-  { maxLength: 40 },
+  // `size: 'max'` lets sequences reach maxLength (fast-check's default size keeps arrays short).
+  { maxLength: 50, size: 'max' },
 );
 
 interface OpenCursor {
@@ -902,6 +913,11 @@ async function checkAgainstModel(
   const cursors: OpenCursor[] = [];
   const expectedEvents = (w: OpenWatch): StoreEvent[] =>
     model.history.filter((event) => event.revision > w.after && event.entry.key.startsWith(w.prefix));
+  /** Wait until a watch has what it should have by now (or has ended, if it should fail). */
+  const caughtUp = async (w: OpenWatch): Promise<void> => {
+    if (w.error === undefined) await w.recorder.waitForCount(expectedEvents(w).length);
+    else await w.recorder.waitForEnd();
+  };
   const openWatch = (prefix: string, after: number): void => {
     const expected = attempt(() => model.events(prefix, after));
     const recorder = new WatchRecorder(store.watch(prefix, after), eventTimeout);
@@ -913,22 +929,9 @@ async function checkAgainstModel(
     request: { readonly revision?: number; readonly from?: OpenCursor },
     context: string,
   ): Promise<OpenCursor | undefined> => {
-    const actual = await settle(
-      store.list(prefix, {
-        limit,
-        ...(request.from !== undefined
-          ? { continue: request.from.token }
-          : request.revision !== undefined
-            ? { revision: request.revision }
-            : {}),
-      }),
-    );
-    const expected = attempt(() =>
-      model.list(prefix, {
-        limit,
-        ...(request.from !== undefined ? { after: request.from.cursor } : request.revision !== undefined ? { revision: request.revision } : {}),
-      }),
-    );
+    const at = request.revision !== undefined ? { revision: request.revision } : {};
+    const actual = await settle(store.list(prefix, { limit, ...(request.from ? { continue: request.from.token } : at) }));
+    const expected = attempt(() => model.list(prefix, { limit, ...(request.from ? { after: request.from.cursor } : at) }));
     expect(mapOutcome(actual, normalizePage), context).toEqual(mapOutcome(expected, normalizeModelPage));
     if (!actual.ok || !expected.ok || actual.value.continue === undefined || expected.value.next === undefined) return undefined;
     return { prefix, limit, token: actual.value.continue, cursor: expected.value.next };
@@ -945,7 +948,7 @@ async function checkAgainstModel(
           break;
         }
         case 'update': {
-          const key = propertyKeys[operation.key] ?? '';
+          const key = pickKey(model, operation);
           const expected = chooseRevision(model, key, operation.expected);
           await expectSameOutcome(
             store.update(key, operation.value, expected),
@@ -955,7 +958,7 @@ async function checkAgainstModel(
           break;
         }
         case 'delete': {
-          const key = propertyKeys[operation.key] ?? '';
+          const key = pickKey(model, operation);
           if (operation.expected === 'none') {
             await expectSameOutcome(store.delete(key), () => model.delete(key), context);
           } else {
@@ -965,7 +968,7 @@ async function checkAgainstModel(
           break;
         }
         case 'get': {
-          const key = propertyKeys[operation.key] ?? '';
+          const key = pickKey(model, operation);
           await expectSameOutcome(store.get(key), () => model.get(key), context);
           break;
         }
@@ -992,7 +995,7 @@ async function checkAgainstModel(
         }
         case 'compact': {
           // A watch may fail with Compacted if it lags behind a compaction; let them catch up first.
-          await Promise.all(watches.filter((w) => w.error === undefined).map((w) => w.recorder.waitForCount(expectedEvents(w).length)));
+          await Promise.all(watches.map(caughtUp));
           const revision = Math.min(model.revision, Math.floor((operation.at / 100) * (model.revision + 1)));
           await expectSameOutcome(store.compact(revision), () => model.compact(revision), context);
           expect(await store.compactedRevision(), context).toBe(model.compactedRevision);
@@ -1012,7 +1015,7 @@ async function checkAgainstModel(
       }
     }
     expect(await store.revision()).toBe(model.revision);
-    await Promise.all(watches.map((w) => (w.error === undefined ? w.recorder.waitForCount(expectedEvents(w).length) : w.recorder.waitForEnd())));
+    await Promise.all(watches.map(caughtUp));
     for (const w of watches) {
       const label = `watch(${JSON.stringify(w.prefix)}, ${w.after})`;
       if (w.error !== undefined) {
@@ -1033,6 +1036,13 @@ async function checkAgainstModel(
   }
 }
 
+/** The key an operation names: by index in the key space, or among the live keys if `existing`. */
+function pickKey(model: StoreModel, { key, existing }: { readonly key: number; readonly existing: boolean }): string {
+  const live = existing ? propertyKeys.filter((k) => model.get(k) !== undefined) : [];
+  const keys: readonly string[] = live.length > 0 ? live : propertyKeys;
+  return keys[key % keys.length] ?? '';
+}
+
 /** The expected modRevision an update or delete passes for `choice`. */
 function chooseRevision(model: StoreModel, key: string, choice: RevisionChoice): number {
   const current = model.get(key)?.modRevision ?? 1;
@@ -1041,7 +1051,7 @@ function chooseRevision(model: StoreModel, key: string, choice: RevisionChoice):
   return choice;
 }
 
-// ── Helpers ───────────────────────────────────────────────────────────────────────────────────
+// ── Helpers ──────────────────────────────────────────────────────────────────────────────
 
 /**
  * Applies writes to a store and to a {@link StoreModel} alike, and expects the same result from
@@ -1158,6 +1168,18 @@ async function expectStream(recorder: WatchRecorder, expected: readonly StoreEve
   await expectStreams([{ recorder, expected, ...(label !== undefined && { label }) }]);
 }
 
+/** A watch opened as `watch(prefix, after)`, and its recorder. */
+type OpenedWatch = readonly [prefix: string, after: number, recorder: WatchRecorder];
+
+/** What each watch must deliver according to `model`. */
+function modelChecks(model: StoreModel, watches: readonly OpenedWatch[]): StreamCheck[] {
+  return watches.map(([prefix, after, recorder]) => ({
+    recorder,
+    expected: model.events(prefix, after),
+    label: `watch(${JSON.stringify(prefix)}, ${after})`,
+  }));
+}
+
 /** {@link expectStream} for many watches, waiting for all of them at once (one timeout, not one each). */
 async function expectStreams(checks: readonly StreamCheck[]): Promise<void> {
   await Promise.all(checks.map((check) => check.recorder.waitForCount(check.expected.length)));
@@ -1179,7 +1201,9 @@ async function rejection(call: () => Promise<unknown>): Promise<unknown> {
     const value = await promise;
     throw new ResolvedError(value);
   } catch (error) {
-    if (error instanceof ResolvedError) throw new Error(`expected a rejection, but it resolved with ${JSON.stringify(error.value)}`);
+    if (error instanceof ResolvedError) {
+      throw new Error(`expected a rejection, but it resolved with ${JSON.stringify(error.value)}`);
+    }
     return error;
   }
 }
