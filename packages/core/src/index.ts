@@ -133,3 +133,5 @@ export { coreModule } from './di/core-module.js';
 /** inversify's Container and ContainerModule, re-exported so every package binds into the same inversify. */
 export { Container, ContainerModule } from 'inversify';
 export type { ContainerModuleLoadOptions, ServiceIdentifier } from 'inversify';
+export { parseQuantity, formatQuantity, isQuantity, quantitySchema, quantityPattern } from './meta/quantity.js';
+export type { Quantity, QuantityFormat } from './meta/quantity.js';
