@@ -13,6 +13,7 @@ import {
   validateQualifiedName,
 } from '../meta/validation.js';
 import type { LabelSelector } from './common.js';
+import { labelSelectorFromObject } from '../api/selectors/label-selector.js';
 
 /** A value as Kubernetes prints it in a message: strings quoted, numbers and booleans plain. */
 function show(value: unknown): string {
@@ -119,29 +120,13 @@ export function isEmptySelector(selector: LabelSelector): boolean {
   return Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0;
 }
 
-/** Whether a label selector matches a set of labels; an empty selector matches everything. */
+/** Whether a label selector matches a set of labels; an empty selector matches everything, an invalid one nothing. */
 export function selectorMatches(selector: LabelSelector, labels: Readonly<Record<string, string>> | undefined): boolean {
-  const l = labels ?? {};
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (l[k] !== v) return false;
-  for (const req of selector.matchExpressions ?? []) {
-    const has = Object.prototype.hasOwnProperty.call(l, req.key);
-    const values = req.values ?? [];
-    switch (req.operator) {
-      case 'In':
-        if (!has || !values.includes(l[req.key] ?? '')) return false;
-        break;
-      case 'NotIn':
-        if (has && values.includes(l[req.key] ?? '')) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-    }
+  try {
+    return labelSelectorFromObject(selector).matches(labels);
+  } catch {
+    return false;
   }
-  return true;
 }
 
 /** A port number: 1–65535. */
