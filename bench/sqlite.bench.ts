@@ -11,9 +11,11 @@
  *   from a write on another connection to the file (as another process would) to the callback,
  *   which the poll interval bounds.
  *
- * The disk's fsync rate drifts with other load, so raw and API runs alternate for `--rounds`
- * rounds and the medians are reported. Options (after `--`): `--n <creates per round>` (default
- * 2000), `--rounds <n>` (default 3).
+ * The disk's fsync rate drifts with other load (a shared machine can swing it tenfold within a
+ * minute), so the measurements are interleaved: the run is cut in chunks of 100 sequential writes
+ * (400 for the concurrent ones), each chunk runs raw, API and store in turn, and each rate is the
+ * total of its chunks. The ratios to raw then compare like with like. Options (after `--`):
+ * `--n <sequential writes per measurement>` (default 3000).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -30,14 +32,13 @@ function arg(name: string, fallback: number): number {
 }
 
 const perSecond = (n: number, ms: number): number => Math.round((n / ms) * 1000);
-const median = (xs: readonly number[]): number => percentile(xs, 50);
 
 function configMap(namespace: string, name: string) {
   return { metadata: { name, namespace }, data: { k: 'v' } };
 }
 
 /** Single-row inserts, each its own transaction, into a table shaped like the store's log. */
-function rawInserts(path: string, n: number): number {
+function rawInserter(path: string): { insert: (n: number) => void; close: () => void } {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
@@ -55,34 +56,48 @@ function rawInserts(path: string, n: number): number {
     metadata: { name: 'cm', namespace: 'default', uid: '8c7e1bb8-0d5c-4a53-9d59-6f1b1f9b6f2e', creationTimestamp: '2026-11-25T12:00:00Z' },
     data: { k: 'v' },
   });
-  const base = (db.prepare('SELECT count(*) AS n FROM log').get() as { n: number }).n;
-  const t = performance.now();
-  for (let i = 0; i < n; i++) insert.run(`/registry/configmaps/raw/cm-${base + i}`, value);
-  const ms = performance.now() - t;
-  db.close();
-  return perSecond(n, ms);
-}
-
-async function sequential(n: number, create: (i: number) => Promise<unknown>): Promise<number> {
-  const t = performance.now();
-  for (let i = 0; i < n; i++) await create(i);
-  return perSecond(n, performance.now() - t);
-}
-
-async function concurrent(n: number, writers: number, create: (i: number) => Promise<unknown>): Promise<number> {
   let next = 0;
-  const t = performance.now();
+  return {
+    insert: (n) => {
+      for (let i = 0; i < n; i++) insert.run(`/registry/configmaps/raw/cm-${next++}`, value);
+    },
+    close: () => db.close(),
+  };
+}
+
+/** `n` creates, one after the other. */
+async function sequential(from: number, n: number, create: (i: number) => Promise<unknown>): Promise<void> {
+  for (let i = from; i < from + n; i++) await create(i);
+}
+
+/** `n` creates by `writers` concurrent writers. */
+async function concurrent(from: number, n: number, writers: number, create: (i: number) => Promise<unknown>): Promise<void> {
+  let next = from;
   await Promise.all(
     Array.from({ length: writers }, async () => {
-      while (next < n) await create(next++);
+      while (next < from + n) await create(next++);
     }),
   );
-  return perSecond(n, performance.now() - t);
+}
+
+/** Accumulates the time of one measurement over many chunks. */
+class Timer {
+  ms = 0;
+  ops = 0;
+  async time(ops: number, work: () => unknown): Promise<void> {
+    const t = performance.now();
+    await work();
+    this.ms += performance.now() - t;
+    this.ops += ops;
+  }
+  get perSecond(): number {
+    return perSecond(this.ops, this.ms);
+  }
 }
 
 export default async function run(): Promise<void> {
-  const n = arg('n', 2000);
-  const rounds = arg('rounds', 3);
+  const n = arg('n', 3000);
+  const chunk = 100;
   const writers = 64;
   const dir = mkdtempSync(join(tmpdir(), 'hm-bench-sqlite-'));
   const path = join(dir, 'store.db');
@@ -92,22 +107,26 @@ export default async function run(): Promise<void> {
     await api.ready();
     const { client } = api;
     for (const name of ['warmup', 'seq', 'conc', 'watch']) await client.create(kinds.Namespace, { metadata: { name } });
+    const rawDb = rawInserter(join(dir, 'raw.db'));
     // Warm up the code paths (JIT) of both the API and the store.
-    await concurrent(500, writers, (i) => client.create(kinds.ConfigMap, configMap('warmup', `w-${i}`)));
-    rawInserts(join(dir, 'raw.db'), 200);
+    await concurrent(0, 500, writers, (i) => client.create(kinds.ConfigMap, configMap('warmup', `w-${i}`)));
+    await sequential(500, 200, (i) => client.create(kinds.ConfigMap, configMap('warmup', `w-${i}`)));
+    rawDb.insert(200);
 
-    const raw: number[] = [];
-    const apiSeq: number[] = [];
-    const apiConc: number[] = [];
-    const storeSeq: number[] = [];
-    const storeConc: number[] = [];
-    for (let round = 0; round < rounds; round++) {
-      raw.push(rawInserts(join(dir, 'raw.db'), n));
-      apiSeq.push(await sequential(n, (i) => client.create(kinds.ConfigMap, configMap('seq', `r${round}-${i}`))));
-      apiConc.push(await concurrent(4 * n, writers, (i) => client.create(kinds.ConfigMap, configMap('conc', `r${round}-${i}`))));
-      storeSeq.push(await sequential(n, (i) => store.create(`/bench/seq/r${round}-${i}`, { i })));
-      storeConc.push(await concurrent(4 * n, writers, (i) => store.create(`/bench/conc/r${round}-${i}`, { i })));
+    const raw = new Timer();
+    const apiSeq = new Timer();
+    const apiConc = new Timer();
+    const storeSeq = new Timer();
+    const storeConc = new Timer();
+    for (let from = 0; from < n; from += chunk) {
+      await raw.time(chunk, () => rawDb.insert(chunk));
+      await apiSeq.time(chunk, () => sequential(from, chunk, (i) => client.create(kinds.ConfigMap, configMap('seq', `cm-${i}`))));
+      await storeSeq.time(chunk, () => sequential(from, chunk, (i) => store.create(`/bench/seq/${i}`, { i })));
+      const c = 4 * chunk;
+      await apiConc.time(c, () => concurrent(4 * from, c, writers, (i) => client.create(kinds.ConfigMap, configMap('conc', `cm-${i}`))));
+      await storeConc.time(c, () => concurrent(4 * from, c, writers, (i) => store.create(`/bench/conc/${i}`, { i })));
     }
+    rawDb.close();
 
     // Watch latency in-process: API create start to watcher callback.
     const watchWrites = 500;
@@ -147,22 +166,22 @@ export default async function run(): Promise<void> {
     await writer.close();
     if (crossLatencies.length !== crossWrites) throw new Error(`the watcher saw ${crossLatencies.length} of ${crossWrites} writes`);
 
-    const rawRate = median(raw);
-    const seqRate = median(apiSeq);
-    const concRate = median(apiConc);
+    const rawRate = raw.perSecond;
+    const seqRate = apiSeq.perSecond;
+    const concRate = apiConc.perSecond;
     const watchP50 = percentile(latencies, 50);
     const watchP99 = percentile(latencies, 99);
     const crossP50 = percentile(crossLatencies, 50);
     const crossP99 = percentile(crossLatencies, 99);
     const pct = (x: number): string => `${Math.round(x * 100)}% of raw`;
     printReport({
-      title: `sqlite: sqliteStore (WAL, synchronous FULL) vs raw better-sqlite3, ${n} creates x ${rounds} rounds, medians (Node ${process.version}, ${cpus().length} cores)`,
+      title: `sqlite: sqliteStore (WAL, synchronous FULL) vs raw better-sqlite3, ${n} sequential and ${4 * n} concurrent writes each, interleaved in chunks (Node ${process.version}, ${cpus().length} cores)`,
       rows: [
-        { name: 'raw inserts', value: rawRate, unit: 'ops/s', note: `one row per transaction; rounds: ${raw.join(', ')}` },
-        { name: 'API creates, sequential', value: seqRate, unit: 'ops/s', note: `${pct(seqRate / rawRate)} (target >= 50%); rounds: ${apiSeq.join(', ')}` },
-        { name: `API creates, ${writers} writers`, value: concRate, unit: 'ops/s', note: `${pct(concRate / rawRate)} (target > 100%); rounds: ${apiConc.join(', ')}` },
-        { name: 'store.create, sequential', value: median(storeSeq), unit: 'ops/s', note: `${pct(median(storeSeq) / rawRate)}` },
-        { name: `store.create, ${writers} writers`, value: median(storeConc), unit: 'ops/s', note: `${pct(median(storeConc) / rawRate)}` },
+        { name: 'raw inserts', value: rawRate, unit: 'ops/s', note: 'one row per transaction (one fsync each)' },
+        { name: 'API creates, sequential', value: seqRate, unit: 'ops/s', note: `${pct(seqRate / rawRate)} (target >= 50%)` },
+        { name: `API creates, ${writers} writers`, value: concRate, unit: 'ops/s', note: `${pct(concRate / rawRate)} (target > 100%)` },
+        { name: 'store.create, sequential', value: storeSeq.perSecond, unit: 'ops/s', note: pct(storeSeq.perSecond / rawRate) },
+        { name: `store.create, ${writers} writers`, value: storeConc.perSecond, unit: 'ops/s', note: pct(storeConc.perSecond / rawRate) },
         { name: 'watch latency p50', value: watchP50, unit: 'ms', note: 'API create start to watcher callback, same process' },
         { name: 'watch latency p99', value: watchP99, unit: 'ms' },
         { name: 'cross-process watch p50', value: crossP50, unit: 'ms', note: 'write on another connection to callback, poll every 100 ms' },
@@ -170,12 +189,11 @@ export default async function run(): Promise<void> {
       ],
       json: {
         n,
-        rounds,
         raw_inserts_per_s: rawRate,
         api_creates_per_s: seqRate,
         api_creates_64_per_s: concRate,
-        store_creates_per_s: median(storeSeq),
-        store_creates_64_per_s: median(storeConc),
+        store_creates_per_s: storeSeq.perSecond,
+        store_creates_64_per_s: storeConc.perSecond,
         api_sequential_ratio_to_raw: Number((seqRate / rawRate).toFixed(2)),
         api_64_ratio_to_raw: Number((concRate / rawRate).toFixed(2)),
         watch_p50_ms: Number(watchP50.toFixed(3)),
