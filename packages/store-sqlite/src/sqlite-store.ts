@@ -322,7 +322,7 @@ class SqliteStore implements Store {
     const failed: Array<{ request: WriteRequest; error: StoreError }> = [];
     let catchUp: CatchUp;
     try {
-      this.#db.exec('BEGIN IMMEDIATE');
+      this.#statement('BEGIN IMMEDIATE').run();
       try {
         catchUp = this.#catchUp();
         let id = catchUp.head;
@@ -336,9 +336,9 @@ class SqliteStore implements Store {
             failed.push({ request, error: e });
           }
         }
-        this.#db.exec('COMMIT');
+        this.#statement('COMMIT').run();
       } finally {
-        if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
+        if (this.#db.inTransaction) this.#statement('ROLLBACK').run();
       }
     } catch (e) {
       for (const request of batch) request.reject(e);
@@ -387,7 +387,7 @@ class SqliteStore implements Store {
   #runCompaction(request: CompactRequest): void {
     let catchUp: CatchUp;
     try {
-      this.#db.exec('BEGIN IMMEDIATE');
+      this.#statement('BEGIN IMMEDIATE').run();
       try {
         catchUp = this.#catchUp();
         const from = this.#compactedRevision();
@@ -402,9 +402,9 @@ class SqliteStore implements Store {
           ).run({ from, to });
           this.#statement(`UPDATE meta SET value = ? WHERE name = 'compact_revision'`).run(to);
         }
-        this.#db.exec('COMMIT');
+        this.#statement('COMMIT').run();
       } finally {
-        if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
+        if (this.#db.inTransaction) this.#statement('ROLLBACK').run();
       }
     } catch (e) {
       request.reject(e);
