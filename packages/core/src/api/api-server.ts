@@ -502,7 +502,7 @@ class ApiServerImpl implements ApiServer {
       const next = await this.#prepareUpdate(kind, candidate, toObject(entry), op.subresource, op.dryRun);
       const stored = entry.value as unknown as Obj;
       if (jsonEqual(next, stored)) return toObject(entry);
-      if (op.dryRun) return { ...next, metadata: { ...next.metadata, resourceVersion: current.metadata.resourceVersion } } as Obj;
+      if (op.dryRun) return { ...next, metadata: { ...next.metadata, resourceVersion: current.metadata.resourceVersion } };
       let written: Entry;
       try {
         written = await this.store.update(storeKey, next as unknown as JsonValue, entry.modRevision);
@@ -840,7 +840,7 @@ class ApiServerImpl implements ApiServer {
   async #applyOne(object: KubeObject, options: ApplyOptions): Promise<ApplyResult> {
     if (!isPlainObject(object)) throw new BadRequestError('apply needs objects with apiVersion and kind');
     const kind = this.#kind(String(object.apiVersion), String(object.kind));
-    const modified = cloneJson(object) as Obj;
+    const modified = cloneJson(object);
     if (!isPlainObject(modified.metadata)) modified.metadata = {};
     if (kind.namespaced && !modified.metadata.namespace) modified.metadata.namespace = options.namespace ?? 'default';
     if (typeof modified.metadata.name !== 'string' || modified.metadata.name === '')
@@ -892,7 +892,6 @@ class ApiServerImpl implements ApiServer {
 
   #makeClient(): Client {
     // The typed facade: each method forwards to the untyped implementation above.
-    /* eslint-disable @typescript-eslint/no-unsafe-return -- Obj is the erased TypeOf<K> */
     const client: Client = {
       get: <K extends AnyKind>(kind: K, key: ObjectKey) => this.get(kind, key) as Promise<TypeOf<K>>,
       list: <K extends AnyKind>(kind: K, options?: ListOptions) => this.list(kind, options) as Promise<ObjectList<TypeOf<K>>>,
@@ -910,7 +909,7 @@ class ApiServerImpl implements ApiServer {
         this.watch(kind, options) as unknown as Observable<WatchEvent<TypeOf<K>>>,
       apply: (manifests, options) => this.apply(manifests, options),
     };
-    /* eslint-enable @typescript-eslint/no-unsafe-return */
+     
     return client;
   }
 }

@@ -30,11 +30,11 @@ export function cachedReader(informers: InformerFactory, signal?: AbortSignal): 
     async get(kind, key) {
       const informer = await synced(kind);
       const k = kind.namespaced ? { namespace: key.namespace || 'default', name: key.name } : { name: key.name };
-      return informer.cache.get(k) as TypeOf<typeof kind> | undefined;
+      return informer.cache.get(k);
     },
     async list(kind, options) {
       const informer = await synced(kind);
-      return informer.cache.list(options as never) as TypeOf<typeof kind>[];
+      return informer.cache.list(options);
     },
   };
 }

@@ -30,6 +30,7 @@
  * @module
  */
 import type { AnyKind, TypeOf } from '../kinds/kind.js';
+import type { KubeObject } from '../meta/object-meta.js';
 import type { ReconcileContext, Result } from './reconciler.js';
 
 /** The finalizer and the work a finalized reconciler does. */
@@ -50,7 +51,7 @@ export async function withFinalizer<K extends AnyKind>(
   handlers: FinalizerHandlers<TypeOf<K>>,
 ): Promise<Result> {
   const name = handlers.finalizer;
-  const meta = obj.metadata;
+  const meta = (obj as KubeObject).metadata;
   const finalizers: string[] = meta.finalizers ?? [];
   const key = { namespace: meta.namespace, name: meta.name ?? '' };
   if (!meta.deletionTimestamp) {

@@ -178,7 +178,7 @@ export class ApiEventRecorder implements EventRecorder {
         reportingComponent: this.#component,
         reportingInstance: this.#host ?? this.#component,
         action: reason,
-      } as never);
+      });
     } catch (e) {
       if (isNotFound(e) || isAlreadyExists(e)) {
         // The namespace is gone, or a name clash: nothing useful to record.

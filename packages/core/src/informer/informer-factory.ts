@@ -60,8 +60,8 @@ export class InformerFactory {
         resyncPeriodMs: this.#options.resyncPeriodMs ?? 0,
         ...options,
       });
-      this.#informers.set(id, informer as unknown as Informer<AnyKind>);
-      if (this.#signal !== undefined) this.#run(informer as unknown as Informer<AnyKind>, this.#signal);
+      this.#informers.set(id, informer);
+      if (this.#signal !== undefined) this.#run(informer, this.#signal);
     } else if (options.indexers !== undefined) {
       for (const [name, fn] of Object.entries(options.indexers)) informer.addIndex(name, fn);
     }

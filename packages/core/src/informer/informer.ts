@@ -303,7 +303,7 @@ export class Informer<K extends AnyKind, T extends KubeObject = TypeOf<K>> {
           allowWatchBookmarks: this.#options.bookmarks ?? true,
         })
         .subscribe({
-          next: (event) => this.#onWatchEvent(event as WatchEvent<T>),
+          next: (event) => this.#onWatchEvent(event),
           error: (e: unknown) => {
             cleanup();
             reject(e);

@@ -156,9 +156,9 @@ class ManagerImpl implements Manager {
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
 
-    let failure: unknown;
+    let failure: { error: unknown } | undefined;
     const fail = (e: unknown): void => {
-      if (failure === undefined) failure = e;
+      failure ??= { error: e };
       stop.abort(e);
     };
     const informersStop = new AbortController();
@@ -203,7 +203,7 @@ class ManagerImpl implements Manager {
     informersStop.abort();
     await informersRun;
     signal.removeEventListener('abort', onAbort);
-    if (failure !== undefined) throw failure;
+    if (failure !== undefined) throw failure.error;
   }
 
   /** A client whose writes resolve once the shared cache of their kind has seen them. */

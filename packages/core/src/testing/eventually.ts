@@ -11,7 +11,8 @@
  *
  * @module
  */
-import { FakeClock, flushMicrotasks } from './fake-clock.js';
+import type { FakeClock} from './fake-clock.js';
+import { flushMicrotasks } from './fake-clock.js';
 
 /** Options of {@link eventually}. */
 export interface EventuallyOptions {

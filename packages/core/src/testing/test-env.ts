@@ -69,7 +69,7 @@ export async function createTestEnv(options: TestEnvOptions): Promise<TestEnv> {
   const manager = createManager({ api, ...options.manager });
   const stopper = new AbortController();
   let running: Promise<void> | undefined;
-  let failure: unknown;
+  let failure: { error: unknown } | undefined;
   return {
     clock,
     store: options.store,
@@ -79,17 +79,17 @@ export async function createTestEnv(options: TestEnvOptions): Promise<TestEnv> {
     async start() {
       if (running !== undefined) throw new Error('the test environment is started already');
       running = manager.start(stopper.signal).catch((e: unknown) => {
-        failure = e;
+        failure = { error: e };
       });
       await eventually(() => manager.informers.waitForCacheSync(stopper.signal), { clock });
-      if (failure !== undefined) throw failure;
+      if (failure !== undefined) throw failure.error;
     },
     async stop() {
       stopper.abort();
       await running;
       await api.close();
       await options.store.close();
-      if (failure !== undefined) throw failure;
+      if (failure !== undefined) throw failure.error;
     },
     eventually: (check, opts) => eventually(check, { ...opts, clock }),
   };

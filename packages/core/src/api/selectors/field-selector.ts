@@ -32,7 +32,7 @@ export function parseFieldSelector(input: string): FieldSelector {
   for (const raw of splitUnescaped(input.trim())) {
     const part = raw.trim();
     if (part === '') continue;
-    let m = /^(.+?)(==|!=|=)(.*)$/.exec(part);
+    const m = /^(.+?)(==|!=|=)(.*)$/.exec(part);
     if (m === null) throw new BadRequestError(`invalid field selector "${input}": "${part}" has no operator (=, == or !=)`);
     const field = (m[1] ?? '').trim();
     const op = m[2] === '!=' ? '!=' : '=';
