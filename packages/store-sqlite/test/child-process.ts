@@ -15,15 +15,20 @@ import type { ChildTask } from './fixtures/child.js';
 
 const require = createRequire(import.meta.url);
 let script: Promise<string> | undefined;
+let directory: string | undefined;
+
+// Registered while the test file is collected: a hook registered from inside a test would not run.
+afterAll(() => {
+  if (directory !== undefined) rmSync(directory, { recursive: true, force: true });
+  directory = undefined;
+  script = undefined;
+});
 
 /** The bundled child program (built on first use, removed after the test file). */
 export function childScript(): Promise<string> {
   script ??= (async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hm-store-sqlite-child-'));
-    afterAll(() => {
-      rmSync(dir, { recursive: true, force: true });
-    });
-    const outfile = join(dir, 'child.mjs');
+    directory = mkdtempSync(join(tmpdir(), 'hm-store-sqlite-child-'));
+    const outfile = join(directory, 'child.mjs');
     await build({
       entryPoints: [fileURLToPath(new URL('./fixtures/child.ts', import.meta.url))],
       outfile,
