@@ -14,3 +14,4 @@
  */
 export { memoryStore } from './memory-store.js';
 export type { MemoryStoreOptions } from './memory-store.js';
+export { memoryStoreModule } from './memory-store-module.js';
