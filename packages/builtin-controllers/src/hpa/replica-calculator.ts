@@ -62,8 +62,8 @@ export interface CalculatorContext {
 
 /** A base-unit value as integer milli-units, rounding up like `resource.Quantity.MilliValue()`. */
 export function toMilli(value: number): number {
-  // Round away binary noise (0.35 * 1000 = 350.00000000000006) before rounding up.
-  return Math.ceil(Math.round(value * 1e6) / 1e3);
+  // Drop binary noise (0.35 * 1000 = 350.00000000000006) before rounding up.
+  return Math.ceil(Number((value * 1000).toPrecision(12)));
 }
 
 function readyCondition(pod: kinds.Pod): kinds.PodCondition | undefined {
