@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createApiServer, isInvalid, kinds, type InvalidError } from '@harbormaster/core';
+import { createApiServer, isInvalid, kinds } from '@harbormaster/core';
 import { createTestEnv, FakeClock, type TestEnv } from '@harbormaster/core/testing';
 import { memoryStore } from '@harbormaster/store-memory';
 import { parseIpv4, parseIpv4Cidr } from './cidr.js';
@@ -23,7 +23,7 @@ async function invalidMessage(p: Promise<unknown>): Promise<string> {
   try {
     await p;
   } catch (e) {
-    if (isInvalid(e)) return (e as InvalidError).causes.map((c) => `${c.field}: ${c.message}`).join('; ');
+    if (isInvalid(e)) return e.causes.map((c) => `${c.field}: ${c.message}`).join('; ');
     throw e;
   }
   throw new Error('expected 422 Invalid');
