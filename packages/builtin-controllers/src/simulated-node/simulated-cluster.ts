@@ -85,8 +85,10 @@ export function simulatedCluster(options: SimulatedClusterOptions): SimulatedClu
         const watching = h.run(s.signal);
         try {
           if (await h.waitForSync(s.signal)) {
+            // Each node gets a signal of its own (a thousand listeners on one signal would be a
+            // leak warning); the cluster stops them with stop() below.
             for (const n of nodes) {
-              n.start(s.signal).catch((e: unknown) => logger.error({ err: e, node: n.name }, 'simulated node failed'));
+              n.start(new AbortController().signal).catch((e: unknown) => logger.error({ err: e, node: n.name }, 'simulated node failed'));
             }
             await new Promise<void>((resolve) => {
               if (s.signal.aborted) resolve();
