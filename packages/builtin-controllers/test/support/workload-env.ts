@@ -6,7 +6,7 @@
  * (`@harbormaster/core/testing` has `createTestEnv` and `eventually` in its sources but does not
  * export them yet, so this file carries the few lines it needs.)
  */
-import { createApiServer, createManager, type ApiServer, type Client, type Manager } from '@harbormaster/core';
+import { createApiServer, createManager, type AdmissionPlugin, type ApiServer, type Client, type Manager } from '@harbormaster/core';
 import { FakeClock, flushMicrotasks } from '@harbormaster/core/testing';
 import { memoryStore } from '@harbormaster/store-memory';
 import { simulatedCluster, type SimulatedCluster, type SimulatedClusterOptions } from '../../src/simulated-node/index.js';
@@ -58,6 +58,8 @@ export interface WorkloadEnvOptions {
   readonly deployments?: boolean | SetupDeploymentControllerOptions;
   /** Run the test binder. @default true */
   readonly binder?: boolean;
+  /** Admission plugins for the API server (e.g. to make pod creation fail). */
+  readonly admission?: readonly AdmissionPlugin[];
 }
 
 /** A running environment. */
@@ -79,7 +81,7 @@ export interface WorkloadEnv {
 export async function createWorkloadEnv(options: WorkloadEnvOptions = {}): Promise<WorkloadEnv> {
   const clock = new FakeClock();
   const store = memoryStore();
-  const api = createApiServer({ store, clock });
+  const api = createApiServer({ store, clock, ...(options.admission ? { admission: options.admission } : {}) });
   await api.ready();
   const manager = createManager({ api });
   if (options.replicaSets !== false) setupReplicaSetController(manager);
