@@ -76,7 +76,8 @@ const formats: Record<string, RegExp | ((s: string) => boolean)> = {
 
 /** An ajv instance per compiled schema, so that a replaced CRD version leaves nothing behind. */
 function ajv(): Ajv {
-  const instance = new Ajv({ allErrors: true, strict: false, verbose: true, validateFormats: true });
+  // Patterns are Go RE2 in Kubernetes; JavaScript's non-unicode mode accepts escapes such as `\-` as RE2 does.
+  const instance = new Ajv({ allErrors: true, strict: false, verbose: true, validateFormats: true, unicodeRegExp: false });
   for (const [name, format] of Object.entries(formats)) instance.addFormat(name, format);
   instance.addKeyword({
     keyword: INT_OR_STRING,
@@ -257,11 +258,12 @@ function extensionIssues(value: unknown, s: Schema | undefined, path: (string | 
 export type SchemaValidator = (value: unknown) => SchemaIssue[];
 
 /**
- * Compile a validator for a CRD version's `openAPIV3Schema` (assumed structural).
+ * Compile a validator for a CRD version's `openAPIV3Schema` (assumed structural), or with
+ * `root: false` for a value somewhere inside a resource (a `default`).
  * @throws Error if ajv cannot compile the schema (e.g. a pattern that is not a valid regular expression).
  */
-export function compileSchemaValidator(schema: Schema): SchemaValidator {
-  const validate = ajv().compile(toAjv(schema, true));
+export function compileSchemaValidator(schema: Schema, options: { readonly root?: boolean } = {}): SchemaValidator {
+  const validate = ajv().compile(toAjv(schema, options.root ?? true));
   return (value) => {
     const issues: SchemaIssue[] = [];
     if (!validate(value)) {

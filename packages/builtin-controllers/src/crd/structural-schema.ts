@@ -96,7 +96,7 @@ function validateJunctors(s: Schema, path: string, skipAnyOf: boolean, skipFirst
   if (s.not !== undefined) causes.push(...validateNested(s.not, `${path}.not`, false));
   if (s.pattern !== undefined) {
     try {
-      new RegExp(s.pattern, 'u');
+      new RegExp(s.pattern);
     } catch (e) {
       causes.push(invalid(`${path}.pattern`, s.pattern, `must be a valid regular expression, but isn't: ${(e as Error).message}`));
     }
@@ -324,6 +324,11 @@ function skipPrune(value: unknown, s: Schema, isRoot: boolean): void {
  */
 export function prune(obj: Json, schema: Schema): void {
   pruneNode(obj, schema, true);
+}
+
+/** Prune a value found somewhere inside a resource (a `default`) with its schema node, in place. */
+export function pruneValue(value: unknown, schema: Schema): void {
+  pruneNode(value, schema, false);
 }
 
 /** Drop `null` values of fields that are not nullable and have no default, in place. */
