@@ -1,0 +1,34 @@
+/**
+ * NodeUnschedulable (Filter): a cordoned node (`spec.unschedulable: true`) takes no new pods,
+ * except pods tolerating the `node.kubernetes.io/unschedulable:NoSchedule` taint.
+ *
+ * @module
+ */
+import type { kinds } from '@harbormaster/core';
+import type { CycleState } from '../framework/cycle-state.js';
+import { ActionType, type ClusterEventWithHint } from '../framework/events.js';
+import type { EnqueueExtensions, FilterPlugin, PluginFactory } from '../framework/interface.js';
+import type { NodeInfo } from '../framework/node-info.js';
+import { Status, type PluginStatus } from '../framework/status.js';
+import { tolerationsTolerateTaint } from '../helpers/taints.js';
+import { names } from './names.js';
+
+/** The reason of a cordoned node. */
+export const ERR_REASON_UNSCHEDULABLE = 'node(s) were unschedulable';
+const UNSCHEDULABLE_TAINT = { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' } as const;
+
+/** The NodeUnschedulable plugin. */
+export const nodeUnschedulable: PluginFactory = (): FilterPlugin & EnqueueExtensions => ({
+  name: names.NodeUnschedulable,
+  filter(_state: CycleState, pod: kinds.Pod, nodeInfo: NodeInfo): PluginStatus {
+    if (nodeInfo.node?.spec?.unschedulable !== true) return undefined;
+    if (tolerationsTolerateTaint(pod.spec.tolerations, UNSCHEDULABLE_TAINT)) return undefined;
+    return Status.unresolvable(ERR_REASON_UNSCHEDULABLE);
+  },
+  eventsToRegister(): ClusterEventWithHint[] {
+    return [
+      { event: { resource: 'Node', actions: ActionType.Add | ActionType.UpdateNodeTaint } },
+      { event: { resource: 'UnscheduledPod', actions: ActionType.UpdatePodToleration } },
+    ];
+  },
+});

@@ -1,0 +1,340 @@
+/**
+ * PodTopologySpread (PreFilter, Filter, PreScore, Score; default weight 2): spreads matching pods
+ * evenly across topology domains (nodes, zones, …), per `spec.topologySpreadConstraints`.
+ *
+ * For each constraint, the matching pods (same namespace, not terminating, labels matching the
+ * constraint's selector plus its `matchLabelKeys`) are counted per domain of `topologyKey`, over
+ * the nodes that have every constraint's key and pass the inclusion policies
+ * (`nodeAffinityPolicy: Honor` by default: nodes the pod's nodeSelector/affinity excludes do not
+ * count; `nodeTaintsPolicy: Ignore` by default). Then:
+ *
+ * - `whenUnsatisfiable: DoNotSchedule` (Filter): placing the pod on a node must keep
+ *   `count(domain) + 1 − min(count)` ≤ `maxSkew` ("node(s) didn't match pod topology spread
+ *   constraints"); a node without the key is rejected ("… (missing required label)"). With
+ *   `minDomains`, the minimum counts as 0 while there are fewer domains.
+ * - `whenUnsatisfiable: ScheduleAnyway` (Score): nodes in less crowded domains score higher;
+ *   each constraint weighs `log(domains + 2)`.
+ *
+ * Pods without constraints get the default ones, built from the Services selecting the pod and
+ * its controlling ReplicaSet: `kubernetes.io/hostname` maxSkew 3 and `topology.kubernetes.io/zone`
+ * maxSkew 5, both ScheduleAnyway (`defaultingType: System`), or the `defaultConstraints` of the
+ * args with `defaultingType: List`.
+ *
+ * @module
+ */
+import { kinds, selectorFromSet, type Informer, type Selector } from '@harbormaster/core';
+import { stateKey, type CycleState } from '../framework/cycle-state.js';
+import { ActionType, type ClusterEventWithHint } from '../framework/events.js';
+import {
+  MAX_NODE_SCORE,
+  type EnqueueExtensions,
+  type FilterPlugin,
+  type Handle,
+  type NodeScore,
+  type PluginFactory,
+  type PreFilterOutcome,
+  type PreFilterPlugin,
+  type PreScorePlugin,
+  type ScorePlugin,
+} from '../framework/interface.js';
+import type { NodeInfo } from '../framework/node-info.js';
+import type { PodInfo } from '../framework/pod-info.js';
+import { Status, type PluginStatus } from '../framework/status.js';
+import { RequiredNodeAffinity } from '../helpers/node-affinity.js';
+import { allOf, compileSelector, labelKeyRequirements, withRequirements } from '../helpers/selectors.js';
+import { doNotScheduleTaint, findUntoleratedTaint } from '../helpers/taints.js';
+import { names } from './names.js';
+
+/** The arguments of PodTopologySpread. */
+export interface PodTopologySpreadArgs {
+  /** Constraints for pods that have none (with `defaultingType: List`); `labelSelector` must be unset. */
+  readonly defaultConstraints?: readonly kinds.TopologySpreadConstraint[] | undefined;
+  /** `System` (the built-in defaults) or `List` (`defaultConstraints`). @default "System" */
+  readonly defaultingType?: 'System' | 'List' | undefined;
+}
+
+/** The reason of a node that would make the skew too large. */
+export const ERR_REASON_CONSTRAINTS_NOT_MATCH = "node(s) didn't match pod topology spread constraints";
+/** The reason of a node without a constraint's topology key. */
+export const ERR_REASON_NODE_LABEL_NOT_MATCH = `${ERR_REASON_CONSTRAINTS_NOT_MATCH} (missing required label)`;
+
+const HOSTNAME = 'kubernetes.io/hostname';
+const ZONE = 'topology.kubernetes.io/zone';
+
+/** Kubernetes' system default constraints. */
+export const SYSTEM_DEFAULT_CONSTRAINTS: readonly kinds.TopologySpreadConstraint[] = [
+  { topologyKey: HOSTNAME, whenUnsatisfiable: 'ScheduleAnyway', maxSkew: 3 },
+  { topologyKey: ZONE, whenUnsatisfiable: 'ScheduleAnyway', maxSkew: 5 },
+];
+
+interface Constraint {
+  readonly maxSkew: number;
+  readonly topologyKey: string;
+  readonly selector: Selector;
+  readonly minDomains: number | undefined;
+  readonly honorNodeAffinity: boolean;
+  readonly honorNodeTaints: boolean;
+}
+
+class FilterState {
+  constructor(
+    readonly constraints: readonly Constraint[],
+    /** Per constraint: matching pods per domain value. */
+    readonly counts: Map<string, number>[],
+    readonly requiredAffinity: RequiredNodeAffinity,
+  ) {}
+
+  clone(): FilterState {
+    return new FilterState(
+      this.constraints,
+      this.counts.map((m) => new Map(m)),
+      this.requiredAffinity,
+    );
+  }
+
+  minMatch(i: number): number {
+    const c = this.constraints[i] as Constraint;
+    const counts = this.counts[i] as Map<string, number>;
+    if (c.minDomains !== undefined && counts.size < c.minDomains) return 0;
+    let min = Number.POSITIVE_INFINITY;
+    for (const v of counts.values()) if (v < min) min = v;
+    return min === Number.POSITIVE_INFINITY ? 0 : min;
+  }
+}
+
+interface ScoreState {
+  readonly constraints: readonly Constraint[];
+  /** Per constraint: pods per domain value (hostname constraints are counted per node at Score). */
+  readonly counts: Map<string, number>[];
+  readonly weights: number[];
+  readonly ignoredNodes: Set<string>;
+}
+
+const filterKey = stateKey<FilterState>('PreFilter' + names.PodTopologySpread);
+const scoreKey = stateKey<ScoreState>('PreScore' + names.PodTopologySpread);
+
+/** How many pods of `pods` in `namespace`, not terminating, match `selector` (an empty selector matches none). */
+function countMatching(pods: readonly PodInfo[], selector: Selector, namespace: string | undefined): number {
+  if (selector.empty) return 0;
+  let n = 0;
+  for (const p of pods) {
+    const m = p.pod.metadata;
+    if (m.deletionTimestamp || m.namespace !== namespace) continue;
+    if (selector.matches(m.labels)) n++;
+  }
+  return n;
+}
+
+function hasAllKeys(labels: Readonly<Record<string, string>> | undefined, constraints: readonly Constraint[]): boolean {
+  if (labels === undefined) return constraints.length === 0;
+  for (const c of constraints) if (labels[c.topologyKey] === undefined) return false;
+  return true;
+}
+
+function passesInclusion(c: Constraint, pod: kinds.Pod, node: kinds.Node, required: RequiredNodeAffinity): boolean {
+  if (c.honorNodeAffinity && !required.match(node)) return false;
+  if (c.honorNodeTaints && findUntoleratedTaint(node.spec?.taints, pod.spec.tolerations, doNotScheduleTaint) !== undefined) return false;
+  return true;
+}
+
+/** The PodTopologySpread plugin. */
+export const podTopologySpread: PluginFactory = ({ args, handle }: { args: unknown; handle: Handle }): PreFilterPlugin & FilterPlugin & PreScorePlugin & ScorePlugin & EnqueueExtensions => {
+  const a = (args ?? {}) as PodTopologySpreadArgs;
+  const defaultingType = a.defaultingType ?? 'System';
+  if (defaultingType === 'System' && (a.defaultConstraints?.length ?? 0) > 0) {
+    throw new Error('PodTopologySpread: defaultConstraints must be empty with defaultingType System');
+  }
+  const defaults = defaultingType === 'System' ? SYSTEM_DEFAULT_CONSTRAINTS : (a.defaultConstraints ?? []);
+  const systemDefaulted = defaultingType === 'System';
+  const services: Informer<typeof kinds.Service> = handle.informers.informerFor(kinds.Service);
+  const replicaSets: Informer<typeof kinds.ReplicaSet> = handle.informers.informerFor(kinds.ReplicaSet);
+
+  /** The selector of the Services and the controlling ReplicaSet of the pod (Kubernetes' DefaultSelector). */
+  const defaultSelector = (pod: kinds.Pod): Selector => {
+    const parts: Selector[] = [];
+    const ns = pod.metadata.namespace;
+    const labels = pod.metadata.labels ?? {};
+    for (const svc of services.cache.list({ namespace: ns })) {
+      const sel = svc.spec?.selector;
+      if (sel === undefined || Object.keys(sel).length === 0) continue;
+      if (Object.entries(sel).every(([k, v]) => labels[k] === v)) parts.push(selectorFromSet(sel));
+    }
+    const owner = pod.metadata.ownerReferences?.find((r) => r.controller === true);
+    if (owner !== undefined && owner.kind === 'ReplicaSet' && owner.apiVersion.startsWith('apps/')) {
+      const rs = replicaSets.cache.get({ namespace: ns ?? 'default', name: owner.name });
+      if (rs !== undefined) parts.push(compileSelector(rs.spec.selector));
+    }
+    return allOf(parts);
+  };
+
+  const buildConstraints = (pod: kinds.Pod, action: 'DoNotSchedule' | 'ScheduleAnyway'): Constraint[] => {
+    const own = pod.spec.topologySpreadConstraints ?? [];
+    const out: Constraint[] = [];
+    if (own.length > 0) {
+      for (const c of own) {
+        if (c.whenUnsatisfiable !== action) continue;
+        let selector = compileSelector(c.labelSelector);
+        if (!selector.nothing) selector = withRequirements(selector, labelKeyRequirements(c.matchLabelKeys, pod.metadata.labels, 'In'));
+        out.push({
+          maxSkew: c.maxSkew,
+          topologyKey: c.topologyKey,
+          selector,
+          minDomains: c.minDomains,
+          honorNodeAffinity: (c.nodeAffinityPolicy ?? 'Honor') === 'Honor',
+          honorNodeTaints: (c.nodeTaintsPolicy ?? 'Ignore') === 'Honor',
+        });
+      }
+      return out;
+    }
+    const relevant = defaults.filter((c) => c.whenUnsatisfiable === action);
+    if (relevant.length === 0) return out;
+    const selector = defaultSelector(pod);
+    if (selector.empty) return out;
+    for (const c of relevant) {
+      out.push({
+        maxSkew: c.maxSkew,
+        topologyKey: c.topologyKey,
+        selector,
+        minDomains: c.minDomains,
+        honorNodeAffinity: (c.nodeAffinityPolicy ?? 'Honor') === 'Honor',
+        honorNodeTaints: (c.nodeTaintsPolicy ?? 'Ignore') === 'Honor',
+      });
+    }
+    return out;
+  };
+
+  const updateWithPod = (state: CycleState, preemptor: kinds.Pod, updated: PodInfo, nodeInfo: NodeInfo, delta: number): PluginStatus => {
+    const s = state.read(filterKey);
+    const node = nodeInfo.node;
+    if (s === undefined || node === undefined || updated.pod.metadata.namespace !== preemptor.metadata.namespace) return undefined;
+    if (!hasAllKeys(node.metadata.labels, s.constraints)) return undefined;
+    s.constraints.forEach((c, i) => {
+      if (!c.selector.matches(updated.pod.metadata.labels)) return;
+      if (!passesInclusion(c, preemptor, node, s.requiredAffinity)) return;
+      const v = node.metadata.labels?.[c.topologyKey] ?? '';
+      const m = s.counts[i] as Map<string, number>;
+      m.set(v, (m.get(v) ?? 0) + delta);
+    });
+    return undefined;
+  };
+
+  return {
+    name: names.PodTopologySpread,
+    preFilter(state: CycleState, pod: kinds.Pod, nodes: readonly NodeInfo[]): PreFilterOutcome {
+      const constraints = buildConstraints(pod, 'DoNotSchedule');
+      if (constraints.length === 0) return Status.skip();
+      const required = new RequiredNodeAffinity(pod);
+      const counts = constraints.map(() => new Map<string, number>());
+      const ns = pod.metadata.namespace;
+      for (const ni of nodes) {
+        const node = ni.node;
+        if (node === undefined || !hasAllKeys(node.metadata.labels, constraints)) continue;
+        constraints.forEach((c, i) => {
+          if (!passesInclusion(c, pod, node, required)) return;
+          const v = node.metadata.labels?.[c.topologyKey] ?? '';
+          const m = counts[i] as Map<string, number>;
+          m.set(v, (m.get(v) ?? 0) + countMatching(ni.pods, c.selector, ns));
+        });
+      }
+      state.write(filterKey, new FilterState(constraints, counts, required));
+      return undefined;
+    },
+    preFilterExtensions: {
+      addPod: (state, podToSchedule, podInfoToAdd, nodeInfo) => updateWithPod(state, podToSchedule, podInfoToAdd, nodeInfo, 1),
+      removePod: (state, podToSchedule, podInfoToRemove, nodeInfo) => updateWithPod(state, podToSchedule, podInfoToRemove, nodeInfo, -1),
+    },
+    filter(state: CycleState, pod: kinds.Pod, nodeInfo: NodeInfo): PluginStatus {
+      const s = state.read(filterKey);
+      if (s === undefined) return undefined;
+      const labels = nodeInfo.labels;
+      for (let i = 0; i < s.constraints.length; i++) {
+        const c = s.constraints[i] as Constraint;
+        const value = labels?.[c.topologyKey];
+        if (value === undefined) return Status.unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH);
+        const self = c.selector.matches(pod.metadata.labels) ? 1 : 0;
+        const matching = (s.counts[i] as Map<string, number>).get(value) ?? 0;
+        if (matching + self - s.minMatch(i) > c.maxSkew) return Status.unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH);
+      }
+      return undefined;
+    },
+    preScore(state: CycleState, pod: kinds.Pod, filteredNodes: readonly NodeInfo[]): PluginStatus {
+      const all = handle.snapshot.list();
+      if (filteredNodes.length === 0 || all.length === 0) return undefined;
+      const constraints = buildConstraints(pod, 'ScheduleAnyway');
+      if (constraints.length === 0) return Status.skip();
+      const requireAll = (pod.spec.topologySpreadConstraints?.length ?? 0) > 0 || !systemDefaulted;
+      const counts = constraints.map(() => new Map<string, number>());
+      const ignoredNodes = new Set<string>();
+      const sizes = constraints.map(() => 0);
+      for (const ni of filteredNodes) {
+        const labels = ni.labels;
+        if (requireAll && !hasAllKeys(labels, constraints)) {
+          ignoredNodes.add(ni.name);
+          continue;
+        }
+        constraints.forEach((c, i) => {
+          if (c.topologyKey === HOSTNAME) return;
+          const v = labels?.[c.topologyKey] ?? '';
+          const m = counts[i] as Map<string, number>;
+          if (!m.has(v)) {
+            m.set(v, 0);
+            sizes[i] = (sizes[i] as number) + 1;
+          }
+        });
+      }
+      const weights = constraints.map((c, i) => Math.log((c.topologyKey === HOSTNAME ? filteredNodes.length - ignoredNodes.size : (sizes[i] as number)) + 2));
+      const required = new RequiredNodeAffinity(pod);
+      const ns = pod.metadata.namespace;
+      for (const ni of all) {
+        const node = ni.node;
+        if (node === undefined) continue;
+        if (requireAll && !hasAllKeys(node.metadata.labels, constraints)) continue;
+        constraints.forEach((c, i) => {
+          if (c.topologyKey === HOSTNAME) return;
+          if (!passesInclusion(c, pod, node, required)) return;
+          const v = node.metadata.labels?.[c.topologyKey];
+          const m = counts[i] as Map<string, number>;
+          if (v === undefined || !m.has(v)) return;
+          m.set(v, (m.get(v) ?? 0) + countMatching(ni.pods, c.selector, ns));
+        });
+      }
+      state.write(scoreKey, { constraints, counts, weights, ignoredNodes });
+      return undefined;
+    },
+    score(state: CycleState, pod: kinds.Pod, nodeInfo: NodeInfo): number {
+      const s = state.read(scoreKey);
+      if (s === undefined || s.ignoredNodes.has(nodeInfo.name)) return 0;
+      let score = 0;
+      s.constraints.forEach((c, i) => {
+        const v = nodeInfo.labels?.[c.topologyKey];
+        if (v === undefined) return;
+        const cnt = c.topologyKey === HOSTNAME ? countMatching(nodeInfo.pods, c.selector, pod.metadata.namespace) : ((s.counts[i] as Map<string, number>).get(v) ?? 0);
+        score += cnt * (s.weights[i] as number) + (c.maxSkew - 1);
+      });
+      return Math.round(score);
+    },
+    normalizeScore(state: CycleState, _pod: kinds.Pod, scores: NodeScore[]): PluginStatus {
+      const s = state.read(scoreKey);
+      if (s === undefined) return undefined;
+      let min = Number.POSITIVE_INFINITY;
+      let max = 0;
+      for (const sc of scores) {
+        if (s.ignoredNodes.has(sc.name)) continue;
+        if (sc.score < min) min = sc.score;
+        if (sc.score > max) max = sc.score;
+      }
+      for (const sc of scores) {
+        if (s.ignoredNodes.has(sc.name)) sc.score = 0;
+        else if (max === 0) sc.score = MAX_NODE_SCORE;
+        else sc.score = Math.trunc((MAX_NODE_SCORE * (max + min - sc.score)) / max);
+      }
+      return undefined;
+    },
+    eventsToRegister(): ClusterEventWithHint[] {
+      return [
+        { event: { resource: 'Pod', actions: ActionType.Add | ActionType.UpdatePodLabel | ActionType.Delete } },
+        { event: { resource: 'Node', actions: ActionType.Add | ActionType.Delete | ActionType.UpdateNodeLabel | ActionType.UpdateNodeTaint } },
+      ];
+    },
+  };
+};
