@@ -41,13 +41,13 @@ export type {
   ListOptions as ClientListOptions,
   WatchOptions,
   WatchEvent,
-  BookmarkObject,
   WriteOptions,
   PatchOptions,
   DeleteOptions,
   PropagationPolicy,
   ApplyOptions,
   ApplyResult,
+  Manifest,
 } from './api/client.js';
 export { AdmissionChain } from './api/admission.js';
 export type { AdmissionPlugin, AdmissionRequest } from './api/admission.js';

@@ -660,7 +660,7 @@ spec:
 
   it('accepts objects and refuses unknown kinds with the document index', async () => {
     const { client } = await setup();
-    const res = await client.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: { a: 'b' } } as never);
+    const res = await client.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: { a: 'b' } });
     expect(res[0]?.action).toBe('created');
     await expect(client.apply('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n')).rejects.toThrow(
       /document 1 \(Widget "w"\)/,

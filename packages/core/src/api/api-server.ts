@@ -56,6 +56,7 @@ import type {
   Client,
   DeleteOptions,
   ListOptions,
+  Manifest,
   ObjectList,
   PatchOptions,
   WatchEvent,
@@ -824,7 +825,7 @@ class ApiServerImpl implements ApiServer {
 
   // ---------------------------------------------------------------- apply
 
-  async apply(manifests: string | KubeObject | readonly KubeObject[], options: ApplyOptions = {}): Promise<ApplyResult[]> {
+  async apply(manifests: string | Manifest | readonly Manifest[], options: ApplyOptions = {}): Promise<ApplyResult[]> {
     await this.#whenReady();
     const objects: readonly KubeObject[] =
       typeof manifests === 'string'

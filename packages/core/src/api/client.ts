@@ -75,27 +75,17 @@ export interface WatchOptions extends SelectOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
-/** A BOOKMARK's object: only the kind and the resourceVersion are meaningful. */
-export interface BookmarkObject {
-  readonly apiVersion: string;
-  readonly kind: string;
-  readonly metadata: {
-    readonly resourceVersion: string;
-    readonly annotations?: Record<string, string>;
-    /** Absent: a bookmark names no object. Declared so code can read `event.object.metadata.name` without narrowing. */
-    readonly name?: undefined;
-    readonly namespace?: undefined;
-  };
-}
-
 /**
  * One watch event. ADDED, MODIFIED and DELETED carry the object (DELETED: its last state, with the
  * resourceVersion of the deletion). An object that stops matching the watch's selectors is seen as
- * DELETED, and one that starts matching as ADDED.
+ * DELETED, and one that starts matching as ADDED. A BOOKMARK carries an object of the kind with
+ * only `apiVersion`, `kind` and `metadata.resourceVersion` set (and, after the initial events, the
+ * annotation `k8s.io/initial-events-end: "true"`), as in client-go.
  */
-export type WatchEvent<T> =
-  | { readonly type: 'ADDED' | 'MODIFIED' | 'DELETED'; readonly object: T }
-  | { readonly type: 'BOOKMARK'; readonly object: BookmarkObject };
+export interface WatchEvent<T> {
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
+  readonly object: T;
+}
 
 /** Options of every write. */
 export interface WriteOptions {
@@ -131,6 +121,9 @@ export interface ApplyOptions extends WriteOptions {
   /** The namespace of namespaced objects that name none. @default "default" */
   readonly namespace?: string | undefined;
 }
+
+/** An object as a manifest holds it: TypeMeta, ObjectMeta and any other fields. */
+export type Manifest = KubeObject & { readonly [field: string]: unknown };
 
 /** What `apply` did to one object, as `kubectl apply` reports it. */
 export interface ApplyResult {
@@ -202,5 +195,5 @@ export interface Client {
    * `kubectl.kubernetes.io/last-applied-configuration` annotation).
    * @param manifests Multi-document YAML, or objects.
    */
-  apply(manifests: string | KubeObject | readonly KubeObject[], options?: ApplyOptions): Promise<ApplyResult[]>;
+  apply(manifests: string | Manifest | readonly Manifest[], options?: ApplyOptions): Promise<ApplyResult[]>;
 }
