@@ -47,7 +47,7 @@ import {
   type Result,
 } from '@harbormaster/core';
 import { customResourceKind, customResourceKinds, isCustomResourceKind, type CustomResourceKindDefinition } from './custom-resource-kind.js';
-import { invalid } from './field-causes.js';
+import { invalid, notSupported } from './field-causes.js';
 import { compileSchemaValidator } from './schema-validator.js';
 import { defaultsOf, pruneValue, validateStructural } from './structural-schema.js';
 
@@ -356,9 +356,18 @@ function validateCrdRequest(req: AdmissionRequest): void {
         causes.push(invalid(d.path, d.value, 'must not have unknown fields'));
         continue;
       }
-      for (const issue of compileSchemaValidator(d.schema, { root: false })(d.value)) {
-        const detail = issue.kind === 'invalid' ? issue.message : issue.kind === 'required' ? `${issue.path.join('.')}: Required value` : 'Unsupported value';
-        causes.push(invalid(d.path, d.value, detail));
+      for (const issue of compileSchemaValidator(d.schema, { root: false, name: d.path })(d.value)) {
+        switch (issue.kind) {
+          case 'invalid':
+            causes.push({ field: d.path, message: `Invalid value: ${issue.message}`, type: 'FieldValueInvalid' });
+            break;
+          case 'required':
+            causes.push(invalid(d.path, d.value, `${issue.path.join('.')}: Required value`));
+            break;
+          case 'enum':
+            causes.push(notSupported(d.path, issue.value, issue.values));
+            break;
+        }
       }
     }
   });

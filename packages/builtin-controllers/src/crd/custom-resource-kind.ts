@@ -28,6 +28,7 @@ import {
   type KindDefinition,
   type KindStrategy,
   type KubeObject,
+  type ObjectMeta,
   type kinds,
 } from '@harbormaster/core';
 import { invalid } from './field-causes.js';
@@ -41,8 +42,16 @@ export interface CustomResource extends KubeObject {
   [field: string]: unknown;
 }
 
+/** What a client may send for a custom resource: any object with optional TypeMeta and ObjectMeta. */
+export interface CustomResourceInput {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
+  [field: string]: unknown;
+}
+
 /** The kind definition of one served version of a CRD. */
-export interface CustomResourceKindDefinition extends KindDefinition<CustomResource, unknown> {
+export interface CustomResourceKindDefinition extends KindDefinition<CustomResource, CustomResourceInput> {
   /** The name of the CustomResourceDefinition (`<plural>.<group>`). */
   readonly crdName: string;
   readonly listKind: string;
@@ -95,9 +104,9 @@ function customResourceSchema(options: {
   readonly schema: kinds.JSONSchemaProps;
   readonly validator: SchemaValidator;
   readonly storageApiVersion: string;
-}): z.ZodType<CustomResource, unknown> {
+}): z.ZodType<CustomResource, CustomResourceInput> {
   const { schema, validator, storageApiVersion } = options;
-  return z.unknown().transform((input, ctx): CustomResource => {
+  const parse = z.unknown().transform((input, ctx): CustomResource => {
     if (!isObject(input)) {
       ctx.addIssue({ code: 'custom', message: 'a custom resource must be an object', path: [] });
       return z.NEVER;
@@ -132,6 +141,8 @@ function customResourceSchema(options: {
     obj['apiVersion'] = storageApiVersion;
     return obj as CustomResource;
   });
+  // The input type is what clients may send; the transform checks it at run time.
+  return parse as unknown as z.ZodType<CustomResource, CustomResourceInput>;
 }
 
 function scaleCauses(obj: CustomResource, scale: NonNullable<KindDefinition['subresources']['scale']>): FieldCause[] {

@@ -36,3 +36,11 @@ export function forbidden(field: string, detail: string): FieldCause {
 export function invalid(field: string, value: unknown, detail: string): FieldCause {
   return { field, message: `Invalid value: ${describeValue(value)}: ${detail}`, type: 'FieldValueInvalid' };
 }
+
+export function notSupported(field: string, value: unknown, values: readonly unknown[]): FieldCause {
+  return {
+    field,
+    message: `Unsupported value: ${describeValue(value)}: supported values: ${values.map((v) => describeValue(v)).join(', ')}`,
+    type: 'FieldValueNotSupported',
+  };
+}

@@ -8,7 +8,7 @@
 export { CustomResourceDefinitionReconciler, CUSTOM_RESOURCE_CLEANUP_FINALIZER, setupCrdController } from './crd-controller.js';
 export type { CrdControllerOptions } from './crd-controller.js';
 export { customResourceKind, customResourceKinds, DEFAULT_PRINTER_COLUMNS, isCustomResourceKind } from './custom-resource-kind.js';
-export type { CustomResource, CustomResourceKindDefinition } from './custom-resource-kind.js';
+export type { CustomResource, CustomResourceInput, CustomResourceKindDefinition } from './custom-resource-kind.js';
 export { compileSchemaValidator } from './schema-validator.js';
 export type { SchemaIssue, SchemaValidator } from './schema-validator.js';
 export { applyDefaults, prune, pruneNonNullableNulls, validateStructural } from './structural-schema.js';

@@ -18,7 +18,7 @@
  * @module
  */
 import { isIP } from 'node:net';
-import Ajv, { type ErrorObject } from 'ajv';
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { kinds } from '@harbormaster/core';
 import { describeValue, formatPath } from './field-causes.js';
 
@@ -74,8 +74,23 @@ const formats: Record<string, RegExp | ((s: string) => boolean)> = {
   bsonobjectid: /^[0-9a-f]{24}$/i,
 };
 
-/** An ajv instance per compiled schema, so that a replaced CRD version leaves nothing behind. */
-function ajv(): Ajv {
+/** How many compiled schemas to keep before starting afresh (a new ajv instance forgets the old ones). */
+const MAX_COMPILED = 256;
+let shared: { readonly ajv: Ajv; readonly compiled: Map<string, ValidateFunction> } | undefined;
+
+/** The compiled ajv validator of a JSON Schema, shared by equal schemas (ajv instances are slow to make). */
+function compiled(schema: AjvSchema): ValidateFunction {
+  const key = JSON.stringify(schema);
+  if (shared === undefined || shared.compiled.size >= MAX_COMPILED) shared = { ajv: newAjv(), compiled: new Map() };
+  let validate = shared.compiled.get(key);
+  if (validate === undefined) {
+    validate = shared.ajv.compile(schema);
+    shared.compiled.set(key, validate);
+  }
+  return validate;
+}
+
+function newAjv(): Ajv {
   // Patterns are Go RE2 in Kubernetes; JavaScript's non-unicode mode accepts escapes such as `\-` as RE2 does.
   const instance = new Ajv({ allErrors: true, strict: false, verbose: true, validateFormats: true, unicodeRegExp: false });
   for (const [name, format] of Object.entries(formats)) instance.addFormat(name, format);
@@ -156,9 +171,10 @@ function pathOf(root: unknown, pointer: string): (string | number)[] {
   return out;
 }
 
-function issueOf(e: ErrorObject, root: unknown): SchemaIssue | undefined {
+function issueOf(e: ErrorObject, root: unknown, rootName: string): SchemaIssue | undefined {
   const path = pathOf(root, e.instancePath);
-  const field = formatPath(path);
+  const relative = formatPath(path);
+  const field = rootName === '' ? relative : relative === '' ? rootName : relative.startsWith('[') ? `${rootName}${relative}` : `${rootName}.${relative}`;
   const value = e.data;
   const p = e.params as Record<string, unknown>;
   const invalid = (message: string): SchemaIssue => ({ kind: 'invalid', path, message });
@@ -262,8 +278,16 @@ export type SchemaValidator = (value: unknown) => SchemaIssue[];
  * `root: false` for a value somewhere inside a resource (a `default`).
  * @throws Error if ajv cannot compile the schema (e.g. a pattern that is not a valid regular expression).
  */
-export function compileSchemaValidator(schema: Schema, options: { readonly root?: boolean } = {}): SchemaValidator {
-  const validate = ajv().compile(toAjv(schema, options.root ?? true));
+export function compileSchemaValidator(
+  schema: Schema,
+  options: {
+    readonly root?: boolean;
+    /** How messages name the validated value itself (e.g. the path of a `default`). @default '' */
+    readonly name?: string;
+  } = {},
+): SchemaValidator {
+  const name = options.name ?? '';
+  const validate = compiled(toAjv(schema, options.root ?? true));
   return (value) => {
     const issues: SchemaIssue[] = [];
     if (!validate(value)) {
@@ -272,7 +296,7 @@ export function compileSchemaValidator(schema: Schema, options: { readonly root?
       const junctions = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf' || e.keyword === 'not').map((e) => `${e.schemaPath}/`);
       for (const e of errors) {
         if (junctions.some((j) => e.schemaPath.startsWith(j))) continue;
-        const issue = issueOf(e, value);
+        const issue = issueOf(e, value, name);
         if (issue !== undefined) issues.push(issue);
       }
     }
