@@ -6,7 +6,7 @@
 export * from './errors.js';
 export type { Clock, TimerHandle } from './clock/clock.js';
 export { systemClock, sleep, formatTime, formatMicroTime } from './clock/clock.js';
-export type { Store, Entry, StoreEvent, ListOptions, ListResult, JsonValue } from './store/store.js';
+export type { Store, Entry, StoreEvent, ListOptions as StoreListOptions, ListResult as StoreListResult, JsonValue } from './store/store.js';
 export {
   StoreError,
   KeyExistsError,
@@ -38,7 +38,7 @@ export type {
   Client,
   ObjectList,
   SelectOptions,
-  ListOptions as ClientListOptions,
+  ListOptions,
   WatchOptions,
   WatchEvent,
   WriteOptions,

@@ -44,7 +44,7 @@ import {
   RevisionConflictError,
   StoreClosedError,
 } from '@harbormaster/core';
-import type { Entry, JsonValue, ListOptions, ListResult, Store, StoreEvent } from '@harbormaster/core';
+import type { Entry, JsonValue, StoreListOptions as ListOptions, StoreListResult as ListResult, Store, StoreEvent } from '@harbormaster/core';
 import { Observable, type Subscriber } from 'rxjs';
 import { decodeContinueToken, encodeContinueToken, invalidToken } from './continue-token.js';
 import { frozenJsonCopy } from './frozen-json.js';
