@@ -77,33 +77,33 @@ export const noopMetrics: Metrics = {
   workDuration: noopHistogram,
 };
 
-/** The parts of prom-client that {@link prometheusMetrics} uses. */
-export interface PromClientLike {
-  Counter: new (config: { name: string; help: string; labelNames: string[]; registers?: unknown[] }) => {
+/** The parts of prom-client that {@link prometheusMetrics} uses; `R` is its Registry type. */
+export interface PromClientLike<R = unknown> {
+  Counter: new (config: { name: string; help: string; labelNames: string[]; registers?: R[] }) => {
     inc(labels: MetricLabels, value?: number): void;
   };
-  Gauge: new (config: { name: string; help: string; labelNames: string[]; registers?: unknown[] }) => {
+  Gauge: new (config: { name: string; help: string; labelNames: string[]; registers?: R[] }) => {
     set(labels: MetricLabels, value: number): void;
     inc(labels: MetricLabels, value?: number): void;
     dec(labels: MetricLabels, value?: number): void;
   };
-  Histogram: new (config: { name: string; help: string; labelNames: string[]; buckets?: number[]; registers?: unknown[] }) => {
+  Histogram: new (config: { name: string; help: string; labelNames: string[]; buckets?: number[]; registers?: R[] }) => {
     observe(labels: MetricLabels, value: number): void;
   };
 }
 
 /** Options of {@link prometheusMetrics}. */
-export interface PrometheusMetricsOptions {
+export interface PrometheusMetricsOptions<R = unknown> {
   /** The prom-client module (`import * as promClient from 'prom-client'`). */
-  readonly promClient: PromClientLike;
+  readonly promClient: PromClientLike<R>;
   /** A prom-client Registry to register with. @default prom-client's global registry */
-  readonly registry?: unknown;
+  readonly registry?: R;
 }
 
 const durationBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 /** Metrics recorded into prom-client, with controller-runtime's names. */
-export function prometheusMetrics(options: PrometheusMetricsOptions): Metrics {
+export function prometheusMetrics<R>(options: PrometheusMetricsOptions<R>): Metrics {
   const { promClient } = options;
   const registers = options.registry === undefined ? {} : { registers: [options.registry] };
   const counter = (name: string, help: string, labelNames: string[]): Counter => new promClient.Counter({ name, help, labelNames, ...registers });
