@@ -40,6 +40,7 @@ import type { Registry } from './framework/registry.js';
 import { Status } from './framework/status.js';
 import { patchPodStatus } from './helpers/pod-status.js';
 import { defaultRegistry } from './plugins/registry.js';
+import { Nominator } from './queue/nominator.js';
 import { SchedulingQueue } from './queue/scheduling-queue.js';
 
 /** Never look for fewer feasible nodes than this (unless there are fewer nodes). */
@@ -176,6 +177,7 @@ class SchedulerImpl implements Scheduler {
     this.#pods = manager.informers.informerFor(kinds.Pod);
     this.#nodes = manager.informers.informerFor(kinds.Node);
     const registry = options.registry ?? defaultRegistry();
+    const nominator = new Nominator();
     for (const profile of profiles) {
       if (this.profiles.has(profile.schedulerName)) throw new Error(`two profiles are named ${profile.schedulerName}`);
       const fwk = Framework.create({
@@ -188,7 +190,7 @@ class SchedulerImpl implements Scheduler {
           recorder: manager.recorderFor(profile.schedulerName),
           informers: manager.informers,
           snapshot: this.cache,
-          nominatedPodsForNode: (node) => this.queue.nominator.podsForNode(node),
+          nominator,
           activate: (pods) => this.queue.activate(pods),
           random: this.#random,
         },
@@ -214,6 +216,7 @@ class SchedulerImpl implements Scheduler {
       podMaxBackoffMs: options.podMaxBackoffMs ?? (configuration.podMaxBackoffSeconds ?? 10) * 1000,
       podMaxInUnschedulablePodsMs: options.podMaxInUnschedulablePodsMs ?? 300_000,
       logger: this.#log,
+      nominator,
     });
   }
 

@@ -55,7 +55,8 @@ export interface FrameworkDeps {
   readonly recorder: EventRecorder;
   readonly informers: InformerFactory;
   readonly snapshot: NodeInfoLister;
-  readonly nominatedPodsForNode: (nodeName: string) => readonly PodInfo[];
+  /** The nominated pods (after preemption) by node. */
+  readonly nominator: { readonly size: number; podsForNode(nodeName: string): readonly PodInfo[] };
   readonly activate: (pods: Iterable<kinds.Pod>) => void;
   readonly random: () => number;
 }
@@ -149,6 +150,7 @@ export class Framework implements Handle {
 
   readonly #deps: FrameworkDeps;
   readonly #waiting = new Map<string, WaitingPodImpl>();
+  #filterMemo: { readonly state: CycleState; readonly skipSize: number; readonly plugins: readonly FilterPlugin[] } | undefined;
 
   private constructor(profile: ResolvedProfile, deps: FrameworkDeps) {
     this.profileName = profile.schedulerName;
@@ -257,7 +259,7 @@ export class Framework implements Handle {
   }
 
   nominatedPodsForNode(nodeName: string): readonly PodInfo[] {
-    return this.#deps.nominatedPodsForNode(nodeName);
+    return this.#deps.nominator.podsForNode(nodeName);
   }
 
   activate(pods: Iterable<kinds.Pod>): void {
@@ -331,13 +333,22 @@ export class Framework implements Handle {
     return { nodeNames, status: rejected ?? Status.success, restrictingPlugins: restricting };
   }
 
+  /** The Filter plugins not skipped in this cycle (memoized for the last state asked about). */
+  #activeFilters(state: CycleState): readonly FilterPlugin[] {
+    const skip = state.skipFilterPlugins;
+    if (skip.size === 0) return this.filterPlugins;
+    const memo = this.#filterMemo;
+    if (memo !== undefined && memo.state === state && memo.skipSize === skip.size) return memo.plugins;
+    const plugins = this.filterPlugins.filter((p) => !skip.has(p.name));
+    this.#filterMemo = { state, skipSize: skip.size, plugins };
+    return plugins;
+  }
+
   /** Run the Filter plugins on one node; the first rejection (with its plugin) or Success. */
   runFilterPlugins(state: CycleState, pod: kinds.Pod, nodeInfo: NodeInfo): Status {
-    const skip = state.skipFilterPlugins;
-    const plugins = this.filterPlugins;
+    const plugins = this.#activeFilters(state);
     for (let i = 0; i < plugins.length; i++) {
       const pl = plugins[i] as FilterPlugin;
-      if (skip.size > 0 && skip.has(pl.name)) continue;
       let s: PluginStatus;
       try {
         s = pl.filter(state, pod, nodeInfo);
@@ -357,7 +368,9 @@ export class Framework implements Handle {
    * so that a preemptor's room is respected both ways).
    */
   runFilterPluginsWithNominatedPods(state: CycleState, pod: kinds.Pod, nodeInfo: NodeInfo): Status {
-    const nominated = this.#deps.nominatedPodsForNode(nodeInfo.name);
+    const nominator = this.#deps.nominator;
+    if (nominator.size === 0) return this.runFilterPlugins(state, pod, nodeInfo);
+    const nominated = nominator.podsForNode(nodeInfo.name);
     if (nominated.length === 0) return this.runFilterPlugins(state, pod, nodeInfo);
     const priority = pod.spec.priority ?? 0;
     const uid = pod.metadata.uid;
@@ -450,6 +463,7 @@ export class Framework implements Handle {
   runScorePlugins(state: CycleState, pod: kinds.Pod, nodes: readonly NodeInfo[]): Float64Array {
     const totals = new Float64Array(nodes.length);
     const n = nodes.length;
+    let scores: NodeScore[] | undefined;
     for (const { plugin, weight } of this.scorePlugins) {
       if (state.skipScorePlugins.has(plugin.name)) continue;
       try {
@@ -461,11 +475,11 @@ export class Framework implements Handle {
           }
           continue;
         }
-        const scores: NodeScore[] = new Array<NodeScore>(n);
-        for (let i = 0; i < n; i++) {
-          const ni = nodes[i] as NodeInfo;
-          scores[i] = { name: ni.name, score: plugin.score(state, pod, ni) };
+        if (scores === undefined) {
+          scores = new Array<NodeScore>(n);
+          for (let i = 0; i < n; i++) scores[i] = { name: (nodes[i] as NodeInfo).name, score: 0 };
         }
+        for (let i = 0; i < n; i++) (scores[i] as NodeScore).score = plugin.score(state, pod, nodes[i] as NodeInfo);
         const s = plugin.normalizeScore(state, pod, scores);
         if (s !== undefined && !s.isSuccess()) throw new Error(`NormalizeScore: ${s.message}`);
         for (let i = 0; i < n; i++) {

@@ -47,9 +47,25 @@ export function balancedResourceScore(requested: readonly number[], allocatable:
   return Math.trunc((1 - std) * MAX_NODE_SCORE);
 }
 
+/** The score for cpu and memory (the default resources), without allocations. */
+function balancedCpuMemory(podReq: readonly number[], nodeInfo: NodeInfo): number {
+  const alloc = nodeInfo.allocatable;
+  const used = nodeInfo.requested;
+  const capCPU = alloc.milliCPU;
+  const capMem = alloc.memory;
+  if (capCPU === 0 || capMem === 0) {
+    // One fraction or none: no deviation.
+    return MAX_NODE_SCORE;
+  }
+  const fc = Math.min(1, (used.milliCPU + (podReq[0] as number)) / capCPU);
+  const fm = Math.min(1, (used.memory + (podReq[1] as number)) / capMem);
+  return Math.trunc((1 - Math.abs((fc - fm) / 2)) * MAX_NODE_SCORE);
+}
+
 /** The NodeResourcesBalancedAllocation plugin. */
 export const nodeResourcesBalancedAllocation: PluginFactory = ({ args }): PreScorePlugin & ScorePlugin => {
   const resources = ((args ?? {}) as NodeResourcesBalancedAllocationArgs).resources ?? DEFAULT_SCORING_RESOURCES;
+  const cpuAndMemory = resources.length === 2 && resources[0]?.name === 'cpu' && resources[1]?.name === 'memory';
   return {
     name: names.NodeResourcesBalancedAllocation,
     preScore(state: CycleState, pod: kinds.Pod): PluginStatus {
@@ -60,6 +76,7 @@ export const nodeResourcesBalancedAllocation: PluginFactory = ({ args }): PreSco
     },
     score(state: CycleState, pod: kinds.Pod, nodeInfo: NodeInfo): number {
       const podReq = state.read(preScoreKey) ?? podScoringRequests(podInfoOf(state, pod), resources, true);
+      if (cpuAndMemory) return balancedCpuMemory(podReq, nodeInfo);
       const { requested, allocatable } = allocatableAndRequested(resources, podReq, nodeInfo, true);
       return balancedResourceScore(requested, allocatable);
     },

@@ -81,37 +81,50 @@ export interface InsufficientResource {
 const preFilterKey = stateKey<PodInfo>('PreFilter' + names.NodeResourcesFit);
 const preScoreKey = stateKey<number[]>('PreScore' + names.NodeResourcesFit);
 
-/** The resources `requests` lacks on `nodeInfo`, as Kubernetes' `fitsRequest`. */
-export function fitsRequest(
-  requests: Resource,
-  nodeInfo: NodeInfo,
-  ignored: { readonly resources?: ReadonlySet<string>; readonly groups?: ReadonlySet<string> } = {},
-): InsufficientResource[] {
-  const out: InsufficientResource[] = [];
+/** Extended resources the filter ignores, by name and by group (the part before `/`). */
+export interface IgnoredResources {
+  readonly resources?: ReadonlySet<string> | undefined;
+  readonly groups?: ReadonlySet<string> | undefined;
+}
+
+const NO_IGNORED: IgnoredResources = {};
+
+function insufficient(name: string, requested: number, capacity: number, used: number): InsufficientResource {
+  return { resourceName: name, reason: `Insufficient ${name}`, requested, used, capacity, unresolvable: requested > capacity };
+}
+
+/** The resources `requests` lacks on `nodeInfo`, as Kubernetes' `fitsRequest` (empty when it fits). */
+export function fitsRequest(requests: Resource, nodeInfo: NodeInfo, ignored: IgnoredResources = NO_IGNORED): InsufficientResource[] {
+  let out: InsufficientResource[] | undefined;
   const alloc = nodeInfo.allocatable;
   const used = nodeInfo.requested;
-  if (nodeInfo.pods.length + 1 > alloc.allowedPodNumber) {
-    out.push({ resourceName: 'pods', reason: 'Too many pods', requested: 1, used: nodeInfo.pods.length, capacity: alloc.allowedPodNumber, unresolvable: false });
+  const podCount = nodeInfo.pods.length;
+  if (podCount + 1 > alloc.allowedPodNumber) {
+    (out ??= []).push({ resourceName: 'pods', reason: 'Too many pods', requested: 1, used: podCount, capacity: alloc.allowedPodNumber, unresolvable: false });
   }
-  if (requests.isZero()) return out;
-  const check = (name: string, req: number, cap: number, inUse: number): void => {
-    if (req > 0 && req > cap - inUse) out.push({ resourceName: name, reason: `Insufficient ${name}`, requested: req, used: inUse, capacity: cap, unresolvable: req > cap });
-  };
-  check('cpu', requests.milliCPU, alloc.milliCPU, used.milliCPU);
-  check('memory', requests.memory, alloc.memory, used.memory);
-  check('ephemeral-storage', requests.ephemeralStorage, alloc.ephemeralStorage, used.ephemeralStorage);
-  if (requests.scalar !== undefined) {
-    for (const [name, req] of requests.scalar) {
+  const cpu = requests.milliCPU;
+  const mem = requests.memory;
+  const eph = requests.ephemeralStorage;
+  const scalar = requests.scalar;
+  if (cpu === 0 && mem === 0 && eph === 0 && (scalar === undefined || requests.isZero())) return out ?? [];
+  if (cpu > 0 && cpu > alloc.milliCPU - used.milliCPU) (out ??= []).push(insufficient('cpu', cpu, alloc.milliCPU, used.milliCPU));
+  if (mem > 0 && mem > alloc.memory - used.memory) (out ??= []).push(insufficient('memory', mem, alloc.memory, used.memory));
+  if (eph > 0 && eph > alloc.ephemeralStorage - used.ephemeralStorage) {
+    (out ??= []).push(insufficient('ephemeral-storage', eph, alloc.ephemeralStorage, used.ephemeralStorage));
+  }
+  if (scalar !== undefined) {
+    for (const [name, req] of scalar) {
       if (req === 0) continue;
       if (isExtendedResourceName(name)) {
         if (ignored.resources?.has(name)) continue;
-        const group = name.slice(0, name.indexOf('/'));
-        if (ignored.groups?.has(group)) continue;
+        if (ignored.groups?.has(name.slice(0, name.indexOf('/')))) continue;
       }
-      check(name, req, alloc.scalar?.get(name) ?? 0, used.scalar?.get(name) ?? 0);
+      const cap = alloc.scalar?.get(name) ?? 0;
+      const inUse = used.scalar?.get(name) ?? 0;
+      if (req > cap - inUse) (out ??= []).push(insufficient(name, req, cap, inUse));
     }
   }
-  return out;
+  return out ?? [];
 }
 
 type Scorer = (requested: readonly number[], allocatable: readonly number[]) => number;
@@ -230,6 +243,27 @@ export function allocatableAndRequested(
   return { requested, allocatable };
 }
 
+/** LeastAllocated over cpu and memory with equal weights, without allocations. */
+function leastAllocatedCpuMemory(podReq: readonly number[], nodeInfo: NodeInfo): number {
+  const alloc = nodeInfo.allocatable;
+  const used = nodeInfo.nonZeroRequested;
+  let score = 0;
+  let n = 0;
+  const capCPU = alloc.milliCPU;
+  if (capCPU !== 0) {
+    const r = used.milliCPU + (podReq[0] as number);
+    score += r > capCPU ? 0 : Math.trunc(((capCPU - r) * MAX_NODE_SCORE) / capCPU);
+    n++;
+  }
+  const capMem = alloc.memory;
+  if (capMem !== 0) {
+    const r = used.memory + (podReq[1] as number);
+    score += r > capMem ? 0 : Math.trunc(((capMem - r) * MAX_NODE_SCORE) / capMem);
+    n++;
+  }
+  return n === 0 ? 0 : Math.trunc(score / n);
+}
+
 /** The pod's requests of each scoring resource (CPU and memory non-zero unless `useRequested`). */
 export function podScoringRequests(pi: PodInfo, resources: readonly ResourceSpec[], useRequested: boolean): number[] {
   return resources.map((r) => {
@@ -263,7 +297,9 @@ export const nodeResourcesFit: PluginFactory = ({ args }): PreFilterPlugin & Fil
     default:
       throw new Error(`NodeResourcesFit: unknown scoringStrategy.type ${String(type)}`);
   }
-  const ignored = { resources: new Set(a.ignoredResources ?? []), groups: new Set(a.ignoredResourceGroups ?? []) };
+  const ignored: IgnoredResources = { resources: new Set(a.ignoredResources ?? []), groups: new Set(a.ignoredResourceGroups ?? []) };
+  // The default resources (cpu and memory, equal weights) have a fast path.
+  const cpuAndMemoryEqual = resources.length === 2 && resources[0]?.name === 'cpu' && resources[1]?.name === 'memory' && weights[0] === weights[1];
   const podInfoFor = (state: CycleState, pod: kinds.Pod): PodInfo => state.read(preFilterKey) ?? podInfoOf(state, pod);
   return {
     name: names.NodeResourcesFit,
@@ -272,10 +308,10 @@ export const nodeResourcesFit: PluginFactory = ({ args }): PreFilterPlugin & Fil
       return undefined;
     },
     filter(state: CycleState, pod: kinds.Pod, nodeInfo: NodeInfo): PluginStatus {
-      const insufficient = fitsRequest(podInfoFor(state, pod).requests, nodeInfo, ignored);
-      if (insufficient.length === 0) return undefined;
-      const unresolvable = insufficient.some((r) => r.unresolvable);
-      return new Status(unresolvable ? 'UnschedulableAndUnresolvable' : 'Unschedulable', insufficient.map((r) => r.reason));
+      const lacking = fitsRequest(podInfoFor(state, pod).requests, nodeInfo, ignored);
+      if (lacking.length === 0) return undefined;
+      const unresolvable = lacking.some((r) => r.unresolvable);
+      return new Status(unresolvable ? 'UnschedulableAndUnresolvable' : 'Unschedulable', lacking.map((r) => r.reason));
     },
     preScore(state: CycleState, pod: kinds.Pod): PluginStatus {
       state.write(preScoreKey, podScoringRequests(podInfoFor(state, pod), resources, false));
@@ -283,6 +319,7 @@ export const nodeResourcesFit: PluginFactory = ({ args }): PreFilterPlugin & Fil
     },
     score(state: CycleState, pod: kinds.Pod, nodeInfo: NodeInfo): number {
       const podReq = state.read(preScoreKey) ?? podScoringRequests(podInfoFor(state, pod), resources, false);
+      if (cpuAndMemoryEqual && type === 'LeastAllocated') return leastAllocatedCpuMemory(podReq, nodeInfo);
       const { requested, allocatable } = allocatableAndRequested(resources, podReq, nodeInfo, false);
       return scorer(requested, allocatable);
     },

@@ -49,6 +49,8 @@ export interface SchedulingQueueOptions {
   readonly podMaxInUnschedulablePodsMs?: number;
   /** @default silentLogger */
   readonly logger?: Logger;
+  /** The nominated pods, shared with the frameworks. @default a new one */
+  readonly nominator?: Nominator;
 }
 
 /** How many pods are where. */
@@ -75,7 +77,7 @@ function podSpecOrLabelsChanged(oldPod: kinds.Pod, newPod: kinds.Pod): boolean {
 
 /** The scheduling queue. See the module documentation. */
 export class SchedulingQueue {
-  readonly nominator = new Nominator();
+  readonly nominator: Nominator;
   readonly #clock: Clock;
   readonly #less: (a: QueuedPodInfo, b: QueuedPodInfo) => boolean;
   readonly #preEnqueue: SchedulingQueueOptions['preEnqueue'];
@@ -106,6 +108,7 @@ export class SchedulingQueue {
     this.#maxBackoff = options.podMaxBackoffMs ?? 10_000;
     this.#maxInUnschedulable = options.podMaxInUnschedulablePodsMs ?? 300_000;
     this.#log = options.logger ?? silentLogger;
+    this.nominator = options.nominator ?? new Nominator();
     this.#active = new Heap(uidOf, this.#less);
     this.#backoff = new Heap(uidOf, (a, b) => {
       const ea = this.#backoffExpiry.get(a) ?? 0;

@@ -1,0 +1,112 @@
+/**
+ * Test fixtures: nodes and pods as the API would hold them, a NodeInfo built from them, and a
+ * running scheduler on a test environment (memory store, fake clock).
+ */
+import { randomUUID } from 'node:crypto';
+import { kinds, type InputOf } from '@harbormaster/core';
+import { createTestEnv, type TestEnv } from '@harbormaster/core/testing';
+import { memoryStore } from '@harbormaster/store-memory';
+import { createScheduler, NodeInfo, PodInfo, type Scheduler, type SchedulerOptions } from '@harbormaster/scheduler-plugins';
+
+export interface NodeSpecInput {
+  readonly cpu?: string;
+  readonly memory?: string;
+  readonly pods?: number;
+  readonly labels?: Record<string, string>;
+  readonly taints?: kinds.Taint[];
+  readonly unschedulable?: boolean;
+  readonly images?: { names: string[]; sizeBytes: number }[];
+  readonly extra?: Record<string, string>;
+}
+
+/** A Node object input (for client.create). */
+export function nodeInput(name: string, o: NodeSpecInput = {}): InputOf<typeof kinds.Node> {
+  const allocatable = { cpu: o.cpu ?? '4', memory: o.memory ?? '8Gi', pods: String(o.pods ?? 110), ...(o.extra ?? {}) };
+  return {
+    metadata: { name, labels: { 'kubernetes.io/hostname': name, ...(o.labels ?? {}) } },
+    spec: { ...(o.taints === undefined ? {} : { taints: o.taints }), ...(o.unschedulable === undefined ? {} : { unschedulable: o.unschedulable }) },
+    status: { capacity: allocatable, allocatable, ...(o.images === undefined ? {} : { images: o.images }) },
+  };
+}
+
+/** A parsed Node object (defaults applied), for unit tests. */
+export function node(name: string, o: NodeSpecInput = {}): kinds.Node {
+  return kinds.Node.schema.parse({ apiVersion: 'v1', kind: 'Node', ...nodeInput(name, o) });
+}
+
+export interface PodSpecInput {
+  readonly namespace?: string;
+  readonly cpu?: string;
+  readonly memory?: string;
+  readonly labels?: Record<string, string>;
+  readonly priority?: number;
+  readonly nodeName?: string;
+  readonly spec?: Partial<kinds.PodSpec>;
+  readonly containers?: kinds.Container[];
+}
+
+/** A Pod object input (for client.create). */
+export function podInput(name: string, o: PodSpecInput = {}): InputOf<typeof kinds.Pod> {
+  const requests: Record<string, string> = {};
+  if (o.cpu !== undefined) requests.cpu = o.cpu;
+  if (o.memory !== undefined) requests.memory = o.memory;
+  return {
+    metadata: { name, namespace: o.namespace ?? 'default', labels: o.labels ?? {} },
+    spec: {
+      containers: o.containers ?? [{ name: 'app', image: 'registry.example/app:1.0', resources: Object.keys(requests).length > 0 ? { requests } : {} }],
+      ...(o.priority === undefined ? {} : { priority: o.priority }),
+      ...(o.nodeName === undefined ? {} : { nodeName: o.nodeName }),
+      ...(o.spec ?? {}),
+    } as InputOf<typeof kinds.Pod>['spec'],
+  };
+}
+
+/** A parsed Pod object with a uid (defaults applied), for unit tests. */
+export function pod(name: string, o: PodSpecInput = {}): kinds.Pod {
+  const p = kinds.Pod.schema.parse({ apiVersion: 'v1', kind: 'Pod', ...podInput(name, o) });
+  p.metadata.uid = randomUUID();
+  p.metadata.generation = 1;
+  return p;
+}
+
+/** A NodeInfo for `n` with these pods on it. */
+export function nodeInfo(n: kinds.Node, pods: kinds.Pod[] = []): NodeInfo {
+  const ni = new NodeInfo(n.metadata.name ?? '', n);
+  for (const p of pods) ni.addPod(PodInfo.of(p));
+  return ni;
+}
+
+export interface SchedulerEnv extends TestEnv {
+  readonly scheduler: Scheduler;
+}
+
+/** A test environment with a scheduler added and started. */
+export async function startScheduler(options: Omit<SchedulerOptions, 'manager'> = {}): Promise<SchedulerEnv> {
+  const env = await createTestEnv({ store: memoryStore() });
+  let n = 0;
+  const scheduler = createScheduler({ random: () => ((n = (n * 9301 + 49297) % 233280), n / 233280), ...options, manager: env.manager });
+  env.manager.add(scheduler);
+  await env.start();
+  return Object.assign(env, { scheduler });
+}
+
+/** The pod, fresh from the API. */
+export function getPod(env: TestEnv, name: string, namespace = 'default'): Promise<kinds.Pod> {
+  return env.client.get(kinds.Pod, { namespace, name });
+}
+
+/** The pod's PodScheduled condition. */
+export function podScheduled(p: kinds.Pod): kinds.PodCondition | undefined {
+  return p.status?.conditions?.find((c) => c.type === 'PodScheduled');
+}
+
+/** Wait until the pod is bound; returns the node name. */
+export async function waitForBinding(env: TestEnv, name: string, namespace = 'default'): Promise<string> {
+  return env.eventually(async () => (await getPod(env, name, namespace)).spec.nodeName, { timeoutMs: 30_000 });
+}
+
+/** The events about an object with this reason. */
+export async function eventsFor(env: TestEnv, name: string, reason: string): Promise<kinds.Event[]> {
+  const list = await env.client.list(kinds.Event, {});
+  return list.items.filter((e) => e.involvedObject.name === name && e.reason === reason);
+}
