@@ -22,7 +22,8 @@
  *   and stops serving the kind.
  *
  * Wait for the `Established` condition before using a new kind, as with `kubectl wait
- * --for condition=established`.
+ * --for condition=established`. The controller runs on every manager, leader or not: each serves
+ * the kinds on its own API server, as each kube-apiserver does.
  *
  * @module
  */
@@ -399,6 +400,9 @@ export function setupCrdController(manager: Manager, options: CrdControllerOptio
   controller(manager)
     .named('customresourcedefinition')
     .for(kinds.CustomResourceDefinition, { predicates: [generationChanged] })
+    // Serving is the API server's business: every manager serves the kinds on its own API, leader or
+    // not, as every kube-apiserver runs apiextensions' controllers.
+    .withOptions({ needLeaderElection: false })
     .complete(reconciler);
   return reconciler;
 }
