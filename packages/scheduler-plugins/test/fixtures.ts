@@ -57,7 +57,7 @@ export function podInput(name: string, o: PodSpecInput = {}): InputOf<typeof kin
       ...(o.priority === undefined ? {} : { priority: o.priority }),
       ...(o.nodeName === undefined ? {} : { nodeName: o.nodeName }),
       ...(o.spec ?? {}),
-    } as InputOf<typeof kinds.Pod>['spec'],
+    },
   };
 }
 
