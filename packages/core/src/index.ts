@@ -135,3 +135,5 @@ export { Container, ContainerModule } from 'inversify';
 export type { ContainerModuleLoadOptions, ServiceIdentifier } from 'inversify';
 export { parseQuantity, formatQuantity, isQuantity, quantitySchema, quantityPattern } from './meta/quantity.js';
 export type { Quantity, QuantityFormat } from './meta/quantity.js';
+export { ImagePullError, ImageNeverPullError, ContainerStartError } from './runtime/container-runtime.js';
+export type { ContainerRuntime, ContainerSpec, ContainerInfo, ContainerStats, ExecResult, PullPolicy } from './runtime/container-runtime.js';
