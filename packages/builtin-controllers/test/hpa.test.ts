@@ -311,6 +311,66 @@ describe('HPA on the storefront', () => {
     expect(await replicas(e)).toBe(0);
   });
 
+  it('scales on External and Object metrics the metrics source serves', async () => {
+    const { env: e, metrics } = await start();
+    const deployment = await e.client.get(kinds.Deployment, deploymentKey);
+    await e.client.updateStatus(kinds.Deployment, { ...deployment, status: { replicas: 3 } });
+    for (let i = 0; i < 3; i++) await createPod(e, `storefront-${i}`);
+    // The documentation's queue example: 30 ready messages per pod.
+    metrics.setExternalMetric({ metric: 'queue_messages_ready', labels: { queue: 'worker_tasks' }, value: '200' });
+    metrics.setExternalMetric({ metric: 'queue_messages_ready', labels: { queue: 'other' }, value: '5000' });
+    metrics.setObjectMetric({ object: { kind: 'Service', name: 'storefront' }, metric: 'requests-per-second', value: '2k' });
+    await e.client.create(kinds.HorizontalPodAutoscaler, {
+      metadata: { name: 'storefront-hpa' },
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'storefront' },
+        minReplicas: 1,
+        maxReplicas: 10,
+        metrics: [
+          {
+            type: 'External',
+            external: {
+              metric: { name: 'queue_messages_ready', selector: { matchLabels: { queue: 'worker_tasks' } } },
+              target: { type: 'AverageValue', averageValue: '30' },
+            },
+          },
+          {
+            type: 'Object',
+            object: {
+              describedObject: { apiVersion: 'v1', kind: 'Service', name: 'storefront' },
+              metric: { name: 'requests-per-second' },
+              target: { type: 'Value', value: '1k' },
+            },
+          },
+        ],
+      },
+    });
+    // External: ceil(200 / 30) = 7; Object: 2k / 1k × 3 ready pods = 6. The larger wins.
+    await settled(async () => expect(await replicas(e)).toBe(7));
+    const h = await settled(async () => {
+      const got = await hpa(e);
+      expect(got.status?.currentMetrics).toHaveLength(2);
+      return got;
+    });
+    expect(h.status?.currentMetrics).toEqual([
+      {
+        type: 'External',
+        external: { metric: { name: 'queue_messages_ready', selector: { matchLabels: { queue: 'worker_tasks' } } }, current: { averageValue: '66667m' } },
+      },
+      {
+        type: 'Object',
+        object: {
+          describedObject: { apiVersion: 'v1', kind: 'Service', name: 'storefront' },
+          metric: { name: 'requests-per-second' },
+          current: { value: '2k' },
+        },
+      },
+    ]);
+    await settled(async () =>
+      expect(await events(e, 'SuccessfulRescale')).toEqual(['New size: 7; reason: external metric queue_messages_ready(queue=worker_tasks) above target']),
+    );
+  });
+
   it('scales on a Pods metric with the behavior the HPA asks for: one pod per minute down, no window', async () => {
     const { env: e, metrics } = await start();
     await e.client.patch(kinds.Deployment, deploymentKey, { spec: { replicas: 5 } });

@@ -27,6 +27,7 @@
  */
 import {
   controller,
+  formatQuantity,
   formatTime,
   generationChanged,
   isApiError,
@@ -114,8 +115,9 @@ function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** A milli-value as Kubernetes writes it (`resource.NewMilliQuantity(v, DecimalSI)`): `350m`, `2k`. */
 function milliQuantity(milli: number): string {
-  return String(milli % 1000 === 0 ? milli / 1000 : `${milli}m`);
+  return formatQuantity(milli / 1000);
 }
 
 function deepEqual(a: unknown, b: unknown): boolean {
