@@ -162,7 +162,15 @@ function scaleCauses(obj: CustomResource, scale: NonNullable<KindDefinition['sub
 }
 
 /**
- * The kind definition serving `version` of `crd`.
+ * The kind definition serving `version` of `crd`. The CRD controller registers these; build one
+ * yourself to serve a CRD's kind on an API server without the controller.
+ *
+ * @example
+ * ```ts
+ * const crd = loadManifests(crontabYaml)[0] as kinds.CustomResourceDefinition;
+ * const CronTab = customResourceKind(crd, 'v1');
+ * const api = createApiServer({ store: memoryStore(), kinds: [CronTab] });
+ * ```
  * @throws Error if the version does not exist, has no schema, or its schema cannot be compiled.
  */
 export function customResourceKind(crd: kinds.CustomResourceDefinition, version: string): CustomResourceKindDefinition {
