@@ -15,7 +15,7 @@ describe('pod-template-hash', () => {
     const a = computeHash(template('web:1'));
     expect(a).toMatch(/^[bcdfghjklmnpqrstvwxz2456789]{1,10}$/);
     expect(computeHash(template('web:1'))).toBe(a);
-    const reordered = { spec: { containers: [{ image: 'web:1', name: 'web' }] }, metadata: { labels: { app: 'web' } } } as kinds.PodTemplateSpec;
+    const reordered = { spec: { containers: [{ image: 'web:1', name: 'web' }] }, metadata: { labels: { app: 'web' } } } as unknown as kinds.PodTemplateSpec;
     expect(computeHash(reordered)).toBe(a);
     expect(computeHash(template('web:2'))).not.toBe(a);
     expect(computeHash(template('web:1'), 1)).not.toBe(a);

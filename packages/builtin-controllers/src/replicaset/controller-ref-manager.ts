@@ -11,6 +11,9 @@
  *   being deleted: adopted (a controller reference added), after `canAdopt` confirmed with a fresh
  *   read that the owner still exists and is not being deleted.
  *
+ * The candidates must be cache objects (they are not changed), as match results are memoized
+ * per object.
+ *
  * Adoption and release are JSON merge patches of `metadata.ownerReferences`, with the object's
  * `uid` and `resourceVersion` as preconditions; a conflict is thrown, and the controller retries
  * with a fresher cache.
@@ -20,6 +23,7 @@
 import {
   getControllerOf,
   isNotFound,
+  labelSelectorFromObject,
   ownerReference,
   type AnyKind,
   type Client,
@@ -27,7 +31,51 @@ import {
   type MergePatch,
   type Selector,
   type TypeOf,
+  type kinds,
 } from '@harbormaster/core';
+import { canonicalJson } from './canonical-json.js';
+
+const selectorsByText = new Map<string, Selector>();
+const selectorsByObject = new WeakMap<object, Selector>();
+
+/**
+ * The parsed form of a spec's label selector, shared by every equal selector (so results that are
+ * memoized per selector survive the owner object being replaced in the cache).
+ * @throws the parse error of an invalid selector.
+ */
+export function cachedSelector(selector: kinds.LabelSelector | undefined): Selector {
+  if (selector !== undefined) {
+    const known = selectorsByObject.get(selector);
+    if (known !== undefined) return known;
+  }
+  const text = selector === undefined ? '' : canonicalJson(selector);
+  let s = selectorsByText.get(text);
+  if (s === undefined) {
+    s = labelSelectorFromObject(selector);
+    if (selectorsByText.size >= 4096) selectorsByText.clear();
+    selectorsByText.set(text, s);
+  }
+  if (selector !== undefined) selectorsByObject.set(selector, s);
+  return s;
+}
+
+const matchMemo = new WeakMap<Selector, WeakMap<object, boolean>>();
+
+/**
+ * `selector.matches(obj.metadata.labels)`, memoized per selector and object: pass only objects
+ * that are not changed afterwards (the frozen objects of an informer's cache), and reuse selector
+ * objects (see {@link cachedSelector}).
+ */
+export function matchesCached(selector: Selector, obj: KubeObject): boolean {
+  let byObject = matchMemo.get(selector);
+  if (byObject === undefined) matchMemo.set(selector, (byObject = new WeakMap()));
+  let m = byObject.get(obj);
+  if (m === undefined) {
+    m = selector.matches(obj.metadata.labels);
+    byObject.set(obj, m);
+  }
+  return m;
+}
 
 /** Options of {@link claimObjects}. */
 export interface ClaimOptions<K extends AnyKind> {
@@ -81,7 +129,7 @@ export async function claimObjects<K extends AnyKind>(options: ClaimOptions<K>):
   for (const obj of options.candidates) {
     const o = obj as KubeObject;
     const ref = getControllerOf(o);
-    const matches = selector.matches(o.metadata.labels);
+    const matches = matchesCached(selector, o);
     const key = { namespace: o.metadata.namespace, name: o.metadata.name ?? '' };
     if (ref !== undefined) {
       if (ref.uid !== ownerUid) continue;

@@ -27,7 +27,7 @@ function pod(p: PodSpec): kinds.Pod {
       creationTimestamp: iso(p.created ?? NOW - 3600_000),
       ...(p.cost === undefined ? {} : { annotations: { 'controller.kubernetes.io/pod-deletion-cost': p.cost } }),
     },
-    spec: { containers: [{ name: 'c', image: 'i' }], ...(p.node === undefined ? {} : { nodeName: p.node }) } as kinds.PodSpec,
+    spec: { containers: [{ name: 'c', image: 'i' }], ...(p.node === undefined ? {} : { nodeName: p.node }) } as unknown as kinds.Pod['spec'],
     status: {
       phase: p.phase ?? 'Running',
       conditions: [{ type: 'Ready', status: p.readySince === undefined ? 'False' : 'True', lastTransitionTime: iso(p.readySince ?? NOW - 1000) }],

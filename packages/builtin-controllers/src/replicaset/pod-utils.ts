@@ -74,3 +74,39 @@ export function keyOf(obj: { metadata: { namespace?: string | undefined; name?: 
   const { namespace, name } = obj.metadata;
   return namespace ? `${namespace}/${name ?? ''}` : (name ?? '');
 }
+
+/** What the workload controllers ask of a pod, computed once per (immutable, cached) pod object. */
+export interface PodFacts {
+  /** `namespace/name`. */
+  readonly key: string;
+  /** The uid of its controller owner, if any. */
+  readonly controllerUid: string | undefined;
+  readonly active: boolean;
+  readonly terminating: boolean;
+  readonly ready: boolean;
+  /** When it became ready, if it is. */
+  readonly readySince: number | undefined;
+}
+
+const factsMemo = new WeakMap<object, PodFacts>();
+
+/**
+ * The {@link PodFacts} of a pod. Memoized per object: pass only objects that are not changed
+ * afterwards (the frozen objects of an informer's cache).
+ */
+export function podFacts(pod: kinds.Pod): PodFacts {
+  let f = factsMemo.get(pod);
+  if (f === undefined) {
+    const ready = isPodReady(pod);
+    f = {
+      key: keyOf(pod),
+      controllerUid: pod.metadata.ownerReferences?.find((r) => r.controller === true)?.uid,
+      active: isPodActive(pod),
+      terminating: isPodTerminating(pod),
+      ready,
+      readySince: ready ? podReadyTime(pod) : undefined,
+    };
+    factsMemo.set(pod, f);
+  }
+  return f;
+}

@@ -35,24 +35,24 @@ import {
   isForbidden,
   isNotFound,
   kinds,
-  labelSelectorFromObject,
   ownerReference,
   requestKey,
   type CacheReader,
   type Controller,
   type EventHandler,
   type Manager,
+  type Predicate,
   type ReconcileContext,
   type Reconciler,
   type Request,
   type Result,
   type Selector,
 } from '@harbormaster/core';
-import { claimObjects, recheckDeletionTimestamp } from './controller-ref-manager.js';
+import { cachedSelector, claimObjects, recheckDeletionTimestamp } from './controller-ref-manager.js';
 import { jsonEqual } from './canonical-json.js';
 import { ControllerExpectations, EXPECTATIONS_TIMEOUT_MS } from './expectations.js';
 import { podsToDelete } from './pod-deletion-order.js';
-import { isPodActive, isPodTerminating, keyOf, podAvailableAt } from './pod-utils.js';
+import { keyOf, podAvailableAt, podFacts } from './pod-utils.js';
 import { calculateReplicaSetStatus } from './replicaset-status.js';
 import { SLOW_START_INITIAL_BATCH_SIZE, slowStartBatch } from './slow-start.js';
 
@@ -79,17 +79,46 @@ function controllingReplicaSetKey(pod: kinds.Pod): string | undefined {
   return `${pod.metadata.namespace ?? 'default'}/${ref.name}`;
 }
 
-const selectors = new WeakMap<object, Selector>();
-
-/** The parsed selector of a (frozen, cached) workload object, memoized per object. */
+/** The parsed selector of a workload object (shared among equal selectors). */
 export function selectorOf(obj: { spec: { selector?: kinds.LabelSelector | undefined } }): Selector {
-  let s = selectors.get(obj);
-  if (s === undefined) {
-    s = labelSelectorFromObject(obj.spec.selector);
-    selectors.set(obj, s);
-  }
-  return s;
+  return cachedSelector(obj.spec.selector);
 }
+
+/** The index of pods without a controller, by namespace: the candidates for adoption. */
+export const ORPHAN_POD_INDEX = 'replicaset-controller:orphans';
+
+/** Index function of {@link ORPHAN_POD_INDEX}. */
+export function orphanPodIndex(pod: kinds.Pod): string[] {
+  return getControllerOf(pod) === undefined ? [pod.metadata.namespace ?? 'default'] : [];
+}
+
+function sameLabels(a: Readonly<Record<string, string>> | undefined, b: Readonly<Record<string, string>> | undefined): boolean {
+  if (a === b) return true;
+  const ka = Object.keys(a ?? {});
+  if (ka.length !== Object.keys(b ?? {}).length) return false;
+  return ka.every((k) => a?.[k] === b?.[k]);
+}
+
+/**
+ * Lets through the pod changes a ReplicaSet's reconcile can act on: labels, controller
+ * reference, deletion, reaching a terminal phase, and readiness. Binding, other status changes
+ * and resyncs are dropped (a reconcile at that moment would find nothing to do).
+ */
+export const replicaSetPodChanges: Predicate<kinds.Pod> = {
+  update: (o, n) => {
+    if (o.metadata.resourceVersion === n.metadata.resourceVersion) return false;
+    const fo = podFacts(o);
+    const fn = podFacts(n);
+    return (
+      fo.controllerUid !== fn.controllerUid ||
+      fo.active !== fn.active ||
+      fo.terminating !== fn.terminating ||
+      fo.ready !== fn.ready ||
+      fo.readySince !== fn.readySince ||
+      !sameLabels(o.metadata.labels, n.metadata.labels)
+    );
+  },
+};
 
 /** Reconciles ReplicaSets. See the module documentation. */
 export class ReplicaSetReconciler implements Reconciler {
@@ -167,11 +196,11 @@ export class ReplicaSetReconciler implements Reconciler {
       kind: kinds.Pod,
       owner: rs,
       selector,
-      candidates: candidates.filter(isPodActive),
+      candidates: candidates.filter((p) => podFacts(p).active),
       canAdopt: recheckDeletionTimestamp(ctx.client, kinds.ReplicaSet, rs),
     });
     let active = claimed;
-    let terminating = candidates.filter((p) => isPodTerminating(p) && getControllerOf(p)?.uid === rs.metadata.uid).length;
+    let terminating = candidates.filter((p) => podFacts(p).terminating && podFacts(p).controllerUid === rs.metadata.uid).length;
 
     const diff = active.length - rs.spec.replicas;
     let manageError: unknown;
@@ -180,7 +209,7 @@ export class ReplicaSetReconciler implements Reconciler {
         const deleted = await this.#manageReplicas(ctx, rs, active);
         if (deleted.size > 0) {
           // The deleted pods are going: count them as terminating now, not as replicas.
-          active = active.filter((p) => !deleted.has(keyOf(p)));
+          active = active.filter((p) => !deleted.has(podFacts(p).key));
           terminating += deleted.size;
         }
       } catch (e) {
@@ -200,23 +229,30 @@ export class ReplicaSetReconciler implements Reconciler {
     const consider = (at: number | undefined): void => {
       if (at !== undefined && (next === undefined || at < next)) next = at;
     };
-    for (const pod of active) consider(podAvailableAt(pod, rs.spec.minReadySeconds ?? 0, now));
+    if ((rs.spec.minReadySeconds ?? 0) > 0) for (const pod of active) consider(podAvailableAt(pod, rs.spec.minReadySeconds ?? 0, now));
     const waiting = this.expectations.get(key);
     if (!this.expectations.satisfied(key, now) && waiting !== undefined) consider(waiting.timestamp + this.#expectationsTimeoutMs + 1);
     return next === undefined ? undefined : { requeueAfter: Math.max(1, next - now) };
   }
 
-  /** Pods in the ReplicaSet's namespace that match its selector or that it controls. */
+  /** Pods in the ReplicaSet's namespace that it controls, and orphans (only matching ones if it must scan). */
   async #candidatePods(ctx: ReconcileContext, rs: kinds.ReplicaSet, selector: Selector): Promise<kinds.Pod[]> {
-    const namespace = rs.metadata.namespace;
+    const namespace = rs.metadata.namespace ?? 'default';
     const uid = rs.metadata.uid ?? '';
-    const matching = await ctx.cache.list(kinds.Pod, { namespace, labelSelector: selector });
-    const controlled =
-      this.#pods?.byIndex(CONTROLLER_INDEX, uid).filter((p) => p.metadata.namespace === namespace) ??
-      (await ctx.cache.list(kinds.Pod, { namespace, filter: (p) => getControllerOf(p)?.uid === uid }));
+    const pods = this.#pods;
+    if (pods !== undefined) {
+      const owned = pods.byIndex(CONTROLLER_INDEX, uid).filter((p) => p.metadata.namespace === namespace);
+      let orphans: kinds.Pod[];
+      try {
+        orphans = pods.byIndex(ORPHAN_POD_INDEX, namespace);
+      } catch {
+        orphans = (await ctx.cache.list(kinds.Pod, { namespace, labelSelector: selector })).filter((p) => podFacts(p).controllerUid === undefined);
+      }
+      return orphans.length === 0 ? owned : [...owned, ...orphans];
+    }
     const byKey = new Map<string, kinds.Pod>();
-    for (const p of matching) byKey.set(keyOf(p), p);
-    for (const p of controlled) byKey.set(keyOf(p), p);
+    for (const p of await ctx.cache.list(kinds.Pod, { namespace, labelSelector: selector })) byKey.set(podFacts(p).key, p);
+    for (const p of await ctx.cache.list(kinds.Pod, { namespace, filter: (x) => podFacts(x).controllerUid === uid })) byKey.set(podFacts(p).key, p);
     return [...byKey.values()];
   }
 
@@ -331,29 +367,33 @@ export interface SetupReplicaSetControllerOptions extends Omit<ReplicaSetReconci
  * ```
  */
 export function setupReplicaSetController(manager: Manager, options: SetupReplicaSetControllerOptions = {}): Controller {
-  const pods = manager.informers.informerFor(kinds.Pod);
+  const pods = manager.informers.informerFor(kinds.Pod, { indexers: { [ORPHAN_POD_INDEX]: orphanPodIndex } });
   const replicaSets = manager.informers.informerFor(kinds.ReplicaSet);
   const reconciler = new ReplicaSetReconciler({ ...options, pods: pods.cache });
   pods.addEventHandler(reconciler.podEventHandler(replicaSets.cache));
   return controller(manager)
     .named('replicaset-controller')
     .for(kinds.ReplicaSet)
-    .owns(kinds.Pod)
-    .watches(kinds.Pod, (pod) => {
-      // An orphan: every ReplicaSet that could adopt it.
-      if (getControllerOf(pod) !== undefined) return undefined;
-      const namespace = pod.metadata.namespace;
-      return replicaSets.cache
-        .list({ namespace })
-        .filter((rs) => {
-          try {
-            return selectorOf(rs).matches(pod.metadata.labels);
-          } catch {
-            return false;
-          }
-        })
-        .map((rs) => ({ namespace, name: rs.metadata.name ?? '' }));
-    })
+    .owns(kinds.Pod, { predicates: [replicaSetPodChanges] })
+    .watches(
+      kinds.Pod,
+      (pod) => {
+        // An orphan: every ReplicaSet that could adopt it.
+        if (getControllerOf(pod) !== undefined) return undefined;
+        const namespace = pod.metadata.namespace;
+        return replicaSets.cache
+          .list({ namespace })
+          .filter((rs) => {
+            try {
+              return selectorOf(rs).matches(pod.metadata.labels);
+            } catch {
+              return false;
+            }
+          })
+          .map((rs) => ({ namespace, name: rs.metadata.name ?? '' }));
+      },
+      { predicates: [replicaSetPodChanges] },
+    )
     .withOptions({ maxConcurrentReconciles: options.workers ?? 5 })
     .complete(reconciler);
 }

@@ -15,7 +15,7 @@
  * @module
  */
 import { formatTime, type kinds } from '@harbormaster/core';
-import { isPodAvailable, isPodReady } from './pod-utils.js';
+import { podFacts } from './pod-utils.js';
 
 /** The `ReplicaFailure` condition type. */
 export const REPLICA_FAILURE = 'ReplicaFailure';
@@ -23,7 +23,7 @@ export const REPLICA_FAILURE = 'ReplicaFailure';
 /** Options of {@link calculateReplicaSetStatus}. */
 export interface ReplicaSetStatusInput {
   readonly rs: kinds.ReplicaSet;
-  /** The active pods the ReplicaSet controls. */
+  /** The active pods the ReplicaSet controls (cache objects: facts about them are memoized). */
   readonly activePods: readonly kinds.Pod[];
   /** How many of its pods are terminating. */
   readonly terminating: number;
@@ -45,9 +45,10 @@ export function calculateReplicaSetStatus(input: ReplicaSetStatusInput): kinds.R
   for (const pod of activePods) {
     const labels = pod.metadata.labels ?? {};
     if (templateLabels.every(([k, v]) => labels[k] === v)) fullyLabeled++;
-    if (isPodReady(pod)) {
+    const facts = podFacts(pod);
+    if (facts.ready) {
       ready++;
-      if (isPodAvailable(pod, minReadySeconds, now)) available++;
+      if (minReadySeconds <= 0 || (facts.readySince !== undefined && facts.readySince + minReadySeconds * 1000 < now)) available++;
     }
   }
   let conditions = [...(rs.status?.conditions ?? [])];

@@ -20,10 +20,10 @@ import {
   type Clock,
   type Logger,
   type ObjectKey,
-  type TimerHandle,
 } from '@harbormaster/core';
 import { AddressRange } from './address-range.js';
 import type { PodHub, PodListener } from './pod-hub.js';
+import type { Ticket, TickScheduler } from './tick-scheduler.js';
 
 /** The namespace of node Leases. */
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
@@ -74,6 +74,8 @@ export interface NodeAgentConfig {
   readonly podCIDR: string;
   readonly internalIP: string;
   readonly podBehavior: ((pod: kinds.Pod) => PodBehavior | undefined) | undefined;
+  /** Where the agent's timers go (shared by the nodes of a cluster). */
+  readonly scheduler: TickScheduler;
 }
 
 type Stage = 'pending' | 'running' | 'backoff' | 'done' | 'terminating';
@@ -93,7 +95,7 @@ interface PodRecord {
   readonly behavior: PodBehavior;
   readonly scheduledAt: number | undefined;
   stage: Stage;
-  timer: TimerHandle | undefined;
+  timer: Ticket | undefined;
   ip: string | undefined;
   startTime: number;
   startedAt: number;
@@ -120,7 +122,7 @@ function quantities(capacity: NodeCapacity): Record<string, string> {
 export class NodeAgent implements PodListener {
   readonly config: NodeAgentConfig;
   readonly #pods = new Map<string, PodRecord>();
-  readonly #timers = new Set<TimerHandle>();
+  readonly #timers = new Set<Ticket>();
   readonly #inflight = new Set<Promise<unknown>>();
   readonly #log: Logger;
   #addresses: AddressRange;
@@ -162,9 +164,9 @@ export class NodeAgent implements PodListener {
     } finally {
       this.#running = false;
       unlisten?.();
-      for (const t of this.#timers) this.config.clock.clearTimeout(t);
+      for (const t of this.#timers) this.config.scheduler.cancel(t);
       this.#timers.clear();
-      for (const rec of this.#pods.values()) if (rec.timer !== undefined) this.config.clock.clearTimeout(rec.timer);
+      for (const rec of this.#pods.values()) if (rec.timer !== undefined) this.config.scheduler.cancel(rec.timer);
       this.#pods.clear();
       while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
     }
@@ -336,18 +338,18 @@ export class NodeAgent implements PodListener {
 
   #schedule(rec: PodRecord, ms: number, fn: () => void): void {
     this.#clearTimer(rec);
-    const timer = this.config.clock.setTimeout(() => {
-      this.#timers.delete(timer);
-      if (rec.timer === timer) rec.timer = undefined;
+    const ticket = this.config.scheduler.schedule(ms, () => {
+      this.#timers.delete(ticket);
+      if (rec.timer === ticket) rec.timer = undefined;
       if (this.#running) fn();
-    }, Math.max(0, ms));
-    rec.timer = timer;
-    this.#timers.add(timer);
+    });
+    rec.timer = ticket;
+    this.#timers.add(ticket);
   }
 
   #clearTimer(rec: PodRecord): void {
     if (rec.timer === undefined) return;
-    this.config.clock.clearTimeout(rec.timer);
+    this.config.scheduler.cancel(rec.timer);
     this.#timers.delete(rec.timer);
     rec.timer = undefined;
   }
@@ -471,15 +473,15 @@ export class NodeAgent implements PodListener {
   #every(ms: number, fn: () => Promise<void>): void {
     if (!(ms > 0)) return;
     const tick = (): void => {
-      const timer = this.config.clock.setTimeout(() => {
-        this.#timers.delete(timer);
+      const ticket = this.config.scheduler.schedule(ms, () => {
+        this.#timers.delete(ticket);
         if (!this.#running) return;
         const p = fn().finally(() => {
           if (this.#running) tick();
         });
         this.#track$(p);
-      }, ms);
-      this.#timers.add(timer);
+      });
+      this.#timers.add(ticket);
     };
     tick();
   }

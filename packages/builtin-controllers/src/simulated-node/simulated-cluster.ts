@@ -20,6 +20,7 @@ import { silentLogger, systemClock, type Runnable } from '@harbormaster/core';
 import { NodeAgent } from './node-agent.js';
 import { PodHub } from './pod-hub.js';
 import { nodeAgentConfig, SimulatedNodeHandle, type SimulatedNode, type SimulatedNodeOptions } from './simulated-node.js';
+import { TickScheduler } from './tick-scheduler.js';
 
 /** Options of {@link simulatedCluster}: the defaults of every node, and how many. */
 export interface SimulatedClusterOptions extends Omit<SimulatedNodeOptions, 'name' | 'podCIDR' | 'internalIP'> {
@@ -28,7 +29,7 @@ export interface SimulatedClusterOptions extends Omit<SimulatedNodeOptions, 'nam
   /** Node names are this prefix and a number from 1. @default "node-" */
   readonly namePrefix?: string;
   /** Options of the node with this index (0-based), over the defaults: e.g. zone labels. */
-  readonly nodeOptions?: (index: number) => Partial<Omit<SimulatedNodeOptions, 'client' | 'clock' | 'logger' | 'informers'>>;
+  readonly nodeOptions?: (index: number) => Partial<Omit<SimulatedNodeOptions, 'client' | 'clock' | 'logger' | 'informers' | 'tickMs'>>;
 }
 
 /** A running group of simulated nodes. */
@@ -62,8 +63,9 @@ export function simulatedCluster(options: SimulatedClusterOptions): SimulatedClu
     if (hub === undefined) throw new Error('start the simulated cluster before starting one of its nodes');
     return { hub };
   };
+  const scheduler = new TickScheduler(clock, options.tickMs ?? 100);
   const nodes = Array.from({ length: options.nodes }, (_, i) => {
-    const config = nodeAgentConfig({ ...options, name: `${prefix}${i + 1}`, ...options.nodeOptions?.(i) }, i);
+    const config = nodeAgentConfig({ ...options, name: `${prefix}${i + 1}`, ...options.nodeOptions?.(i) }, i, scheduler);
     return new SimulatedNodeHandle(new NodeAgent(config), hubFor);
   });
   const byName = new Map(nodes.map((n) => [n.name, n]));
