@@ -3,10 +3,25 @@
  * running scheduler on a test environment (memory store, fake clock).
  */
 import { randomUUID } from 'node:crypto';
-import { kinds, type InputOf } from '@harbormaster/core';
-import { createTestEnv, type TestEnv } from '@harbormaster/core/testing';
+import { createApiServer, InformerFactory, kinds, silentLogger, type EventRecorder, type InputOf } from '@harbormaster/core';
+import { createTestEnv, FakeClock, type TestEnv } from '@harbormaster/core/testing';
 import { memoryStore } from '@harbormaster/store-memory';
-import { createScheduler, NodeInfo, PodInfo, type Scheduler, type SchedulerOptions } from '@harbormaster/scheduler-plugins';
+import {
+  createScheduler,
+  CycleState,
+  defaultRegistry,
+  Framework,
+  NodeInfo,
+  PodInfo,
+  resolveProfile,
+  SchedulerCache,
+  Status,
+  type KubeSchedulerProfile,
+  type Registry,
+  type Scheduler,
+  type SchedulerOptions,
+} from '@harbormaster/scheduler-plugins';
+
 
 export interface NodeSpecInput {
   readonly cpu?: string;
@@ -109,4 +124,82 @@ export async function waitForBinding(env: TestEnv, name: string, namespace = 'de
 export async function eventsFor(env: TestEnv, name: string, reason: string): Promise<kinds.Event[]> {
   const list = await env.client.list(kinds.Event, {});
   return list.items.filter((e) => e.involvedObject.name === name && e.reason === reason);
+}
+
+
+/** A framework with only `plugin` (plus the required QueueSort and Bind), over a cache of `nodes` and bound `pods`. */
+export interface Harness {
+  readonly framework: Framework;
+  readonly cache: SchedulerCache;
+  readonly clock: FakeClock;
+  /** Run PreFilter and Filter on every node: the status per node (Success for feasible ones). */
+  filter(pod: kinds.Pod): Map<string, Status>;
+  /** Run PreScore, Score and NormalizeScore on `nodes` (default: every node). */
+  score(pod: kinds.Pod, nodes?: readonly string[]): Map<string, number>;
+}
+
+export function harness(options: {
+  readonly plugin: string;
+  readonly nodes: readonly kinds.Node[];
+  readonly pods?: readonly kinds.Pod[];
+  readonly args?: Record<string, unknown>;
+  readonly registry?: Registry;
+  readonly profile?: KubeSchedulerProfile;
+}): Harness {
+  const cache = new SchedulerCache();
+  for (const n of options.nodes) cache.addNode(n);
+  for (const p of options.pods ?? []) cache.addPod(PodInfo.of(p));
+  const clock = new FakeClock();
+  const api = createApiServer({ store: memoryStore(), clock });
+  const recorder: EventRecorder = { event: () => undefined };
+  const others = ['PrioritySort', 'DefaultBinder'].filter((n) => n !== options.plugin);
+  const profile = options.profile ?? {
+    plugins: { multiPoint: { disabled: [{ name: '*' }], enabled: [...others.map((name) => ({ name })), { name: options.plugin }] } },
+    ...(options.args === undefined ? {} : { pluginConfig: [{ name: options.plugin, args: options.args }] }),
+  };
+  const framework = Framework.create({
+    profile: resolveProfile(profile),
+    registry: options.registry ?? defaultRegistry(),
+    deps: {
+      client: api.client,
+      clock,
+      logger: silentLogger,
+      recorder,
+      informers: new InformerFactory({ client: api.client, clock }),
+      snapshot: cache,
+      nominator: { size: 0, podsForNode: () => [] },
+      activate: () => undefined,
+      random: () => 0,
+    },
+  });
+  return {
+    framework,
+    cache,
+    clock,
+    filter(pod) {
+      const state = new CycleState();
+      const out = new Map<string, Status>();
+      const pre = framework.runPreFilterPlugins(state, pod, cache.list());
+      for (const ni of cache.list()) {
+        if (!pre.status.isSuccess()) out.set(ni.name, pre.status);
+        else if (pre.nodeNames !== undefined && !pre.nodeNames.has(ni.name)) out.set(ni.name, Status.unresolvable('not in the PreFilter result'));
+        else out.set(ni.name, framework.runFilterPlugins(state, pod, ni));
+      }
+      return out;
+    },
+    score(pod, names) {
+      const state = new CycleState();
+      const nodes = names === undefined ? cache.list() : names.map((n) => cache.get(n) as NodeInfo);
+      framework.runPreFilterPlugins(state, pod, cache.list());
+      const s = framework.runPreScorePlugins(state, pod, nodes);
+      if (!s.isSuccess()) throw s.asError();
+      const totals = framework.runScorePlugins(state, pod, nodes);
+      return new Map(nodes.map((n, i) => [n.name, totals[i] as number]));
+    },
+  };
+}
+
+/** The node names whose status is Success. */
+export function feasible(statuses: Map<string, Status>): string[] {
+  return [...statuses].filter(([, s]) => s.isSuccess()).map(([n]) => n);
 }
