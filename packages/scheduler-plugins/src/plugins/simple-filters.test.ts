@@ -4,6 +4,7 @@ import { schedulingGates } from './scheduling-gates.js';
 import { prioritySortLess } from './priority-sort.js';
 import { newQueuedPodInfo } from '../framework/queued-pod-info.js';
 import { PodInfo } from '../framework/pod-info.js';
+import type { PreEnqueuePlugin } from '../framework/interface.js';
 
 describe('NodeUnschedulable', () => {
   it('keeps new pods off cordoned nodes unless they tolerate node.kubernetes.io/unschedulable', () => {
@@ -27,7 +28,7 @@ describe('NodeName', () => {
 
 describe('SchedulingGates', () => {
   it('gates pods with schedulingGates, naming them', () => {
-    const plugin = schedulingGates({ args: undefined, handle: undefined as never }) as { preEnqueue(p: unknown): { code: string; message: string } | undefined };
+    const plugin = schedulingGates({ args: undefined, handle: undefined as never }) as PreEnqueuePlugin;
     expect(plugin.preEnqueue(pod('free'))).toBeUndefined();
     expect(plugin.preEnqueue(pod('gated', { spec: { schedulingGates: [{ name: 'example.com/quota' }, { name: 'example.com/approval' }] } }))).toMatchObject({
       code: 'UnschedulableAndUnresolvable',
