@@ -73,7 +73,7 @@ export class DeploymentSync {
 
   constructor(ctx: ReconcileContext, deployment: kinds.Deployment) {
     this.ctx = ctx;
-    this.d = structuredClone(deployment) as kinds.Deployment;
+    this.d = structuredClone<kinds.Deployment>(deployment);
     this.d.status ??= {};
     this.#stored = deployment.status;
     this.#storedRevision = deployment.metadata.annotations?.[REVISION_ANNOTATION];
@@ -132,7 +132,7 @@ export class DeploymentSync {
     const existing = findNewReplicaSet(d, rsList);
     const newRevision = maxRevision(oldRSs) + 1;
     if (existing !== undefined) {
-      const copy = structuredClone(existing) as kinds.ReplicaSet;
+      const copy = structuredClone<kinds.ReplicaSet>(existing);
       const annotationsUpdated = setNewReplicaSetAnnotations({ deployment: d, rs: copy, newRevision, exists: true, historyLimitChars: MAX_REVISION_HISTORY_CHARS });
       const minReadyUpdate = (copy.spec.minReadySeconds ?? 0) !== (d.spec.minReadySeconds ?? 0);
       if (annotationsUpdated || minReadyUpdate) {
@@ -153,7 +153,7 @@ export class DeploymentSync {
     }
     if (!create) return undefined;
 
-    const template = structuredClone(d.spec.template) as kinds.PodTemplateSpec;
+    const template = structuredClone<kinds.PodTemplateSpec>(d.spec.template);
     const hash = computeHash(template, d.status?.collisionCount);
     const labels = { ...(d.spec.template.metadata?.labels ?? {}), [POD_TEMPLATE_HASH_LABEL]: hash };
     template.metadata = { ...template.metadata, labels };
@@ -264,7 +264,7 @@ export class DeploymentSync {
     const max = d.spec.replicas + maxSurge(d);
     if (!sizeNeedsUpdate && !replicasAnnotationsNeedUpdate(rs, desired, max)) return { scaled: false, rs };
     const oldScale = rs.spec.replicas;
-    const copy = structuredClone(rs) as kinds.ReplicaSet;
+    const copy = structuredClone<kinds.ReplicaSet>(rs);
     copy.spec.replicas = newScale;
     setReplicasAnnotations(copy, desired, max);
     const updated = await this.updateReplicaSet(rs, copy);

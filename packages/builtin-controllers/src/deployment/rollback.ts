@@ -53,12 +53,12 @@ export async function rollback(client: Client, deployment: ObjectKey, options: R
     if (equalIgnoreHash(target.spec.template, d.spec.template)) {
       return { rolledBack: false, revision: targetRevision, message: `skipped rollback (current template already matches revision ${targetRevision})` };
     }
-    const template = structuredClone(target.spec.template) as kinds.PodTemplateSpec;
+    const template = structuredClone<kinds.PodTemplateSpec>(target.spec.template);
     if (template.metadata?.labels) delete template.metadata.labels[POD_TEMPLATE_HASH_LABEL];
     const annotations: Record<string, string> = {};
     for (const [k, v] of Object.entries(d.metadata.annotations ?? {})) if (ANNOTATIONS_TO_SKIP.has(k)) annotations[k] = v;
     for (const [k, v] of Object.entries(target.metadata.annotations ?? {})) if (!ANNOTATIONS_TO_SKIP.has(k)) annotations[k] = v;
-    const next = structuredClone(d) as kinds.Deployment;
+    const next = structuredClone<kinds.Deployment>(d);
     next.spec.template = template;
     next.metadata.annotations = annotations;
     try {

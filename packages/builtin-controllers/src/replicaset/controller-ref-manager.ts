@@ -104,7 +104,7 @@ export function recheckDeletionTimestamp<K extends AnyKind>(client: Client, kind
   return () => {
     checked ??= (async () => {
       const key = { namespace: owner.metadata.namespace, name: owner.metadata.name ?? '' };
-      const fresh = await client.get(kind, key);
+      const fresh: KubeObject = await client.get(kind, key);
       if (fresh.metadata.uid !== owner.metadata.uid) {
         throw new Error(`original ${kind.kind} ${key.namespace ?? ''}/${key.name} is gone: got uid ${fresh.metadata.uid ?? ''}, wanted ${owner.metadata.uid ?? ''}`);
       }

@@ -54,6 +54,7 @@ import { ControllerExpectations, EXPECTATIONS_TIMEOUT_MS } from './expectations.
 import { podsToDelete } from './pod-deletion-order.js';
 import { keyOf, podAvailableAt, podFacts } from './pod-utils.js';
 import { calculateReplicaSetStatus } from './replicaset-status.js';
+import { toError } from './to-error.js';
 import { SLOW_START_INITIAL_BATCH_SIZE, slowStartBatch } from './slow-start.js';
 
 /** Kubernetes' default `burstReplicas`: the most pods one sync creates or deletes. */
@@ -203,7 +204,7 @@ export class ReplicaSetReconciler implements Reconciler {
     let terminating = candidates.filter((p) => podFacts(p).terminating && podFacts(p).controllerUid === rs.metadata.uid).length;
 
     const diff = active.length - rs.spec.replicas;
-    let manageError: unknown;
+    let manageError: Error | undefined;
     if (needsSync && !rs.metadata.deletionTimestamp) {
       try {
         const deleted = await this.#manageReplicas(ctx, rs, active);
@@ -213,7 +214,7 @@ export class ReplicaSetReconciler implements Reconciler {
           terminating += deleted.size;
         }
       } catch (e) {
-        manageError = e;
+        manageError = toError(e);
       }
     }
 
@@ -286,7 +287,7 @@ export class ReplicaSetReconciler implements Reconciler {
       const { successes, error } = await slowStartBatch(count, SLOW_START_INITIAL_BATCH_SIZE, () => this.#createPod(ctx, rs));
       // Creations never attempted will not be observed.
       for (let i = successes; i < count; i++) this.expectations.creationObserved(key);
-      if (error !== undefined) throw error;
+      if (error !== undefined) throw toError(error);
     } else if (diff > 0) {
       const count = Math.min(diff, this.#burst);
       ctx.log.debug({ need: rs.spec.replicas, deleting: count }, 'too many replicas');
@@ -294,7 +295,7 @@ export class ReplicaSetReconciler implements Reconciler {
       const victims = podsToDelete(active, related, count, ctx.clock.now());
       this.expectations.expectDeletions(key, victims.map(keyOf), ctx.clock.now());
       const results = await Promise.allSettled(victims.map((pod) => this.#deletePod(ctx, rs, pod)));
-      let firstError: unknown;
+      let firstError: Error | undefined;
       results.forEach((r, i) => {
         const pod = victims[i];
         if (pod === undefined) return;
@@ -304,7 +305,7 @@ export class ReplicaSetReconciler implements Reconciler {
         }
         // The deletion will not be observed.
         this.expectations.deletionObserved(key, keyOf(pod));
-        if (!isNotFound(r.reason)) firstError ??= r.reason;
+        if (!isNotFound(r.reason)) firstError ??= toError(r.reason);
       });
       if (firstError !== undefined) throw firstError;
     }

@@ -28,7 +28,7 @@ export interface ReplicaSetStatusInput {
   /** How many of its pods are terminating. */
   readonly terminating: number;
   /** The error of this sync's creates or deletes, if any. */
-  readonly manageReplicasError?: unknown;
+  readonly manageReplicasError?: Error | undefined;
   /** What the sync tried: a negative diff is a scale-up. */
   readonly diff: number;
   readonly now: number;
@@ -55,7 +55,7 @@ export function calculateReplicaSetStatus(input: ReplicaSetStatusInput): kinds.R
   const failure = conditions.find((c) => c.type === REPLICA_FAILURE);
   if (input.manageReplicasError !== undefined && failure === undefined) {
     const reason = input.diff < 0 ? 'FailedCreate' : input.diff > 0 ? 'FailedDelete' : '';
-    const message = input.manageReplicasError instanceof Error ? input.manageReplicasError.message : String(input.manageReplicasError);
+    const message = input.manageReplicasError.message;
     conditions.push({ type: REPLICA_FAILURE, status: 'True', lastTransitionTime: formatTime(now), ...(reason ? { reason } : {}), message });
   } else if (input.manageReplicasError === undefined && failure !== undefined) {
     conditions = conditions.filter((c) => c.type !== REPLICA_FAILURE);

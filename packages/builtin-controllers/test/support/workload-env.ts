@@ -90,9 +90,9 @@ export async function createWorkloadEnv(options: WorkloadEnvOptions = {}): Promi
   const cluster = simulatedCluster({ ...options.cluster, client: manager.client, clock, nodes: options.nodes ?? 3, informers: manager.informers });
   manager.add(cluster);
   const stopper = new AbortController();
-  let failure: unknown;
+  let failure: Error | undefined;
   const running = manager.start(stopper.signal).catch((e: unknown) => {
-    failure = e;
+    failure = e instanceof Error ? e : new Error(String(e));
   });
   await eventually(clock, async () => (await manager.informers.waitForCacheSync(stopper.signal)) && cluster.nodes.every((n) => n.running));
   await flushMicrotasks();
