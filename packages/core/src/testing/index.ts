@@ -15,3 +15,5 @@ export { faultyStore } from './faulty-store.js';
 export type { FaultyStore } from './faulty-store.js';
 export { createTestEnv } from './test-env.js';
 export type { TestEnv, TestEnvOptions } from './test-env.js';
+export { containerRuntimeConformanceSuite } from './container-runtime-conformance.js';
+export type { ContainerRuntimeConformanceOptions } from './container-runtime-conformance.js';
