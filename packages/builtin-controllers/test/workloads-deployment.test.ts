@@ -3,8 +3,9 @@
  * the test binder, on a fake clock.
  */
 import { readFileSync } from 'node:fs';
-import { kinds, type WatchEvent } from '@harbormaster/core';
+import { isConflict, kinds, type WatchEvent } from '@harbormaster/core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { computeHash } from '../src/deployment/pod-template-hash.js';
 import { rollback } from '../src/deployment/rollback.js';
 import { isPodActive, isPodReady } from '../src/replicaset/pod-utils.js';
 import { createWorkloadEnv, type WorkloadEnv, type WorkloadEnvOptions } from './support/workload-env.js';
@@ -51,9 +52,16 @@ function condition(d: kinds.Deployment, type: string): kinds.DeploymentCondition
 
 /** Change the Deployment (a read-modify-write, as `kubectl edit`). */
 async function edit(e: WorkloadEnv, change: (d: kinds.Deployment) => void): Promise<kinds.Deployment> {
-  const d = await e.client.get(kinds.Deployment, key);
-  change(d);
-  return e.client.update(kinds.Deployment, d);
+  for (;;) {
+    const d = await e.client.get(kinds.Deployment, key);
+    change(d);
+    try {
+      return await e.client.update(kinds.Deployment, d);
+    } catch (err) {
+      // The controller wrote in between (a status or revision update): read again.
+      if (!isConflict(err)) throw err;
+    }
+  }
 }
 
 async function setImage(e: WorkloadEnv, to: string): Promise<kinds.Deployment> {
@@ -327,5 +335,30 @@ describe('Deployment controller', () => {
     await e.eventually(async () => expect(await replicaSets(e)).toHaveLength(2));
     const revisions = (await replicaSets(e)).map((rs) => rs.metadata.annotations?.['deployment.kubernetes.io/revision']).sort();
     expect(revisions).toEqual(['3', '4']);
+  });
+
+  it('resolves a pod-template-hash collision by bumping collisionCount', async () => {
+    const e = await start();
+    await e.client.apply(storefrontYaml);
+    await edit(e, (d) => {
+      d.spec.paused = true;
+    });
+    // Someone else's ReplicaSet already has the name the Deployment's new ReplicaSet would get.
+    await setImage(e, V3);
+    const d = await e.client.get(kinds.Deployment, key);
+    const taken = `storefront-${computeHash(d.spec.template)}`;
+    await e.client.create(kinds.ReplicaSet, {
+      metadata: { name: taken, namespace: 'default', labels: { app: 'other' } },
+      spec: { replicas: 0, selector: { matchLabels: { app: 'other' } }, template: { metadata: { labels: { app: 'other' } }, spec: { containers: [{ name: 'x', image: 'other:1' }] } } },
+    });
+    await edit(e, (x) => {
+      x.spec.paused = false;
+    });
+    const done = await rolledOut(e, V3);
+    expect(done.status?.collisionCount).toBe(1);
+    const hash = computeHash(done.spec.template, 1);
+    const mine = (await replicaSets(e)).find((rs) => rs.spec.template.spec.containers[0]?.image === V3);
+    expect(mine?.metadata.name).toBe(`storefront-${hash}`);
+    expect((await e.client.get(kinds.ReplicaSet, { namespace: 'default', name: taken })).spec.template.spec.containers[0]?.image).toBe('other:1');
   });
 });
