@@ -1,0 +1,13 @@
+/**
+ * `@harbormaster/builtin-controllers`: Kubernetes' built-in controllers, behaving as Kubernetes'
+ * do, for Harbormaster's manager; the node agent (kubelet) that runs pods on a real container
+ * runtime; and a simulated node for tests, examples and benchmarks.
+ *
+ * @packageDocumentation
+ */
+export * from './hpa/index.js';
+export * from './crd/index.js';
+export { nodeAgent, NodeAgent } from './kubelet/node-agent.js';
+export type { NodeAgentOptions } from './kubelet/node-agent.js';
+export { networkProber } from './kubelet/probes.js';
+export type { Prober, ProbeOutcome } from './kubelet/probes.js';

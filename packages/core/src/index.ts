@@ -137,3 +137,5 @@ export { parseQuantity, formatQuantity, isQuantity, quantitySchema, quantityPatt
 export type { Quantity, QuantityFormat } from './meta/quantity.js';
 export { ImagePullError, ImageNeverPullError, ContainerStartError } from './runtime/container-runtime.js';
 export type { ContainerRuntime, ContainerSpec, ContainerInfo, ContainerStats, ExecResult, PullPolicy } from './runtime/container-runtime.js';
+/** Structural equality of JSON data (key order ignored, `undefined` properties count as absent). */
+export { jsonEqual } from './util/json.js';

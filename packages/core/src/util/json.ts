@@ -2,7 +2,6 @@
  * Small, fast helpers for plain JSON data: clone, compare, freeze.
  *
  * @module
- * @internal
  */
 
 /** A deep copy of plain JSON data (objects, arrays, primitives). Faster than structuredClone for JSON. */
