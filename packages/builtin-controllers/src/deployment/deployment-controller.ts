@@ -65,7 +65,15 @@ import { getCondition, hasProgressDeadline, newCondition, Reasons, setCondition 
 import { rolloutRecreate } from './recreate.js';
 import { rolloutRolling } from './rolling.js';
 
-/** Reconciles Deployments. See the module documentation. */
+/**
+ * Reconciles Deployments. See the module documentation; {@link setupDeploymentController} wires
+ * it with the events it needs.
+ *
+ * @example
+ * ```ts
+ * controller(manager).for(kinds.Deployment).owns(kinds.ReplicaSet).complete(new DeploymentReconciler());
+ * ```
+ */
 export class DeploymentReconciler implements Reconciler {
   async reconcile(request: Request, ctx: ReconcileContext): Promise<Result> {
     const cached = await ctx.cache.get(kinds.Deployment, request);

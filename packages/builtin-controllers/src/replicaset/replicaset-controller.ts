@@ -67,8 +67,9 @@ export interface ReplicaSetReconcilerOptions {
   /** After this long, unmet expectations count as met (a lost event cannot stall a ReplicaSet forever). @default 300000 */
   readonly expectationsTimeoutMs?: number;
   /**
-   * The pod informer's cache, for finding a ReplicaSet's pods by its controller index instead of
-   * scanning the namespace. {@link setupReplicaSetController} passes the manager's.
+   * The pod informer's cache, for finding a ReplicaSet's pods by the controller index and orphans
+   * by the {@link ORPHAN_POD_INDEX} instead of scanning the namespace.
+   * {@link setupReplicaSetController} passes the manager's, with that index added.
    */
   readonly pods?: CacheReader<kinds.Pod>;
 }
@@ -121,7 +122,19 @@ export const replicaSetPodChanges: Predicate<kinds.Pod> = {
   },
 };
 
-/** Reconciles ReplicaSets. See the module documentation. */
+/**
+ * Reconciles ReplicaSets. See the module documentation. Feed its {@link ControllerExpectations}
+ * from the pod informer with {@link ReplicaSetReconciler.podEventHandler}, or use
+ * {@link setupReplicaSetController}, which wires everything.
+ *
+ * @example
+ * ```ts
+ * const pods = manager.informers.informerFor(kinds.Pod);
+ * const reconciler = new ReplicaSetReconciler({ burstReplicas: 100 });
+ * pods.addEventHandler(reconciler.podEventHandler());
+ * controller(manager).for(kinds.ReplicaSet).owns(kinds.Pod).complete(reconciler);
+ * ```
+ */
 export class ReplicaSetReconciler implements Reconciler {
   /** What each ReplicaSet waits for the pod cache to observe. */
   readonly expectations: ControllerExpectations;
