@@ -1,0 +1,53 @@
+import { describeDockerEndpoint, dockerClient, type DockerRuntimeOptions } from './docker-runtime.js';
+
+/** Options of {@link isDockerAvailable}. */
+export interface DockerAvailableOptions extends Pick<DockerRuntimeOptions, 'docker' | 'socketPath'> {
+  /**
+   * How long to wait for the engine's answer, in ms.
+   * @default 3000
+   */
+  readonly timeoutMs?: number;
+}
+
+/** Whether a Docker Engine answers, and if not, why. */
+export interface DockerAvailability {
+  readonly available: boolean;
+  /** Where the engine was looked for: a socket path, `DOCKER_HOST`, or the given client. */
+  readonly endpoint: string;
+  /** Why it is not available (the error), when it is not. */
+  readonly reason?: string;
+}
+
+/**
+ * Whether a Docker Engine answers a ping at `DOCKER_HOST` (else `/var/run/docker.sock`), the
+ * given socket or the given client, within `timeoutMs`. Never throws.
+ *
+ * @example
+ * ```ts
+ * if (!(await isDockerAvailable())) console.warn('no Docker Engine: using the process runtime');
+ * ```
+ */
+export async function isDockerAvailable(options: DockerAvailableOptions = {}): Promise<boolean> {
+  return (await checkDocker(options)).available;
+}
+
+/** Like {@link isDockerAvailable}, with where the engine was looked for and why it did not answer. */
+export async function checkDocker(options: DockerAvailableOptions = {}): Promise<DockerAvailability> {
+  const timeoutMs = options.timeoutMs ?? 3000;
+  const endpoint = describeDockerEndpoint(options);
+  const docker = dockerClient({ ...options, timeoutMs });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      docker.ping(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+    return { available: true, endpoint };
+  } catch (e) {
+    return { available: false, endpoint, reason: e instanceof Error ? e.message : String(e) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
