@@ -17,7 +17,7 @@
  * @module
  */
 import { silentLogger, systemClock, type Runnable } from '@harbormaster/core';
-import { NodeAgent } from './node-agent.js';
+import { SimulatedNodeAgent } from './simulated-node-agent.js';
 import { PodHub } from './pod-hub.js';
 import { nodeAgentConfig, SimulatedNodeHandle, type SimulatedNode, type SimulatedNodeOptions } from './simulated-node.js';
 import { TickScheduler } from './tick-scheduler.js';
@@ -66,7 +66,7 @@ export function simulatedCluster(options: SimulatedClusterOptions): SimulatedClu
   const scheduler = new TickScheduler(clock, options.tickMs ?? 100);
   const nodes = Array.from({ length: options.nodes }, (_, i) => {
     const config = nodeAgentConfig({ ...options, name: `${prefix}${i + 1}`, ...options.nodeOptions?.(i) }, i, scheduler);
-    return new SimulatedNodeHandle(new NodeAgent(config), hubFor);
+    return new SimulatedNodeHandle(new SimulatedNodeAgent(config), hubFor);
   });
   const byName = new Map(nodes.map((n) => [n.name, n]));
 

@@ -55,7 +55,7 @@ export interface NodeCapacity {
 }
 
 /** Everything an agent needs, with defaults applied. */
-export interface NodeAgentConfig {
+export interface SimulatedNodeAgentConfig {
   readonly name: string;
   readonly client: Client;
   readonly clock: Clock;
@@ -119,8 +119,8 @@ function quantities(capacity: NodeCapacity): Record<string, string> {
 }
 
 /** Runs one simulated node. See the module documentation. */
-export class NodeAgent implements PodListener {
-  readonly config: NodeAgentConfig;
+export class SimulatedNodeAgent implements PodListener {
+  readonly config: SimulatedNodeAgentConfig;
   readonly #pods = new Map<string, PodRecord>();
   readonly #timers = new Set<Ticket>();
   readonly #inflight = new Set<Promise<unknown>>();
@@ -130,7 +130,7 @@ export class NodeAgent implements PodListener {
   #nodeUid: string | undefined;
   #readySince = 0;
 
-  constructor(config: NodeAgentConfig) {
+  constructor(config: SimulatedNodeAgentConfig) {
     this.config = config;
     this.#addresses = new AddressRange(config.podCIDR);
     this.#log = config.logger.child({ node: config.name });

@@ -39,7 +39,7 @@
  */
 import { silentLogger, systemClock, type Client, type Clock, type InformerFactory, type kinds, type Logger, type ObjectKey, type Runnable } from '@harbormaster/core';
 import { defaultNodeAddresses } from './address-range.js';
-import { NodeAgent, type NodeAgentConfig, type NodeCapacity, type PodBehavior } from './node-agent.js';
+import { SimulatedNodeAgent, type SimulatedNodeAgentConfig, type NodeCapacity, type PodBehavior } from './simulated-node-agent.js';
 import { PodHub } from './pod-hub.js';
 import { TickScheduler } from './tick-scheduler.js';
 
@@ -117,7 +117,7 @@ export interface SimulatedNode extends Runnable {
 export type { NodeCapacity, PodBehavior };
 
 /** The agent configuration for options, with defaults. */
-export function nodeAgentConfig(options: SimulatedNodeOptions, index: number, scheduler: TickScheduler): NodeAgentConfig {
+export function nodeAgentConfig(options: SimulatedNodeOptions, index: number, scheduler: TickScheduler): SimulatedNodeAgentConfig {
   const needDefaults = options.podCIDR === undefined || options.internalIP === undefined;
   const defaults = needDefaults ? defaultNodeAddresses(index) : undefined;
   return {
@@ -150,12 +150,12 @@ export type HubProvider = (signal: AbortSignal) => { readonly hub: PodHub; reado
 export class SimulatedNodeHandle implements SimulatedNode {
   readonly name: string;
   readonly needLeaderElection = false as const;
-  readonly #agent: NodeAgent;
+  readonly #agent: SimulatedNodeAgent;
   readonly #hubFor: HubProvider;
   #stopper: AbortController | undefined;
   #done: Promise<void> | undefined;
 
-  constructor(agent: NodeAgent, hubFor: HubProvider) {
+  constructor(agent: SimulatedNodeAgent, hubFor: HubProvider) {
     this.name = agent.config.name;
     this.#agent = agent;
     this.#hubFor = hubFor;
@@ -217,7 +217,7 @@ export class SimulatedNodeHandle implements SimulatedNode {
  */
 export function simulatedNode(options: SimulatedNodeOptions): SimulatedNode {
   const config = nodeAgentConfig(options, 0, new TickScheduler(options.clock ?? systemClock, options.tickMs ?? 100));
-  return new SimulatedNodeHandle(new NodeAgent(config), (signal) => {
+  return new SimulatedNodeHandle(new SimulatedNodeAgent(config), (signal) => {
     const hub = new PodHub({ client: config.client, clock: config.clock, logger: config.logger, informers: options.informers, nodeName: config.name });
     return { hub, running: hub.run(signal) };
   });
