@@ -92,6 +92,7 @@ describe('cluster: node lifecycle', () => {
     await e.eventually(async () => (await taintKeys(e, 'node-a')).length === 0);
     stop();
     await e.stop();
+    expect(e.clock.pendingTimers).toBe(0);
   });
 
   it('a node that comes back before the tolerations run out keeps its pods', async () => {

@@ -60,6 +60,8 @@ describe('cluster: services', () => {
     const again = await e.client.create(kinds.Service, { metadata: { name: 'again' }, spec: { clusterIP: ip, ports: [{ port: 80 }] } });
     expect(again.spec.clusterIP).toBe(ip);
     await e.stop();
+    // A clean shutdown leaves no timer behind.
+    expect(e.clock.pendingTimers).toBe(0);
   });
 
   it('a headless Service gets no address; publishNotReadyAddresses lists every pod, with hostnames', async () => {

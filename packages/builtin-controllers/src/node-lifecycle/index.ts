@@ -10,7 +10,6 @@ export {
   noScheduleTaintsFor,
   zoneKey,
   isUnreachable,
-  NODE_LEASE_NAMESPACE,
   LABEL_EXCLUDE_DISRUPTION,
 } from './node-lifecycle-controller.js';
 export type { NodeLifecycleOptions, ZoneState } from './node-lifecycle-controller.js';

@@ -16,13 +16,6 @@ export { EndpointsReconciler, setupEndpointsController, repackSubsets, ENDPOINTS
 export type { EndpointsControllerOptions } from './endpoints-controller.js';
 export { EndpointSliceReconciler, setupEndpointSliceController, ENDPOINTSLICE_CONTROLLER_NAME } from './endpoint-slice-controller.js';
 export type { EndpointSliceControllerOptions } from './endpoint-slice-controller.js';
-export {
-  findPort,
-  isPodReady,
-  shouldPodBeInEndpoints,
-  LABEL_SERVICE_NAME,
-  LABEL_MANAGED_BY,
-  LABEL_HEADLESS,
-} from './pod-endpoints.js';
+export { LABEL_SERVICE_NAME, LABEL_MANAGED_BY, LABEL_HEADLESS } from './pod-endpoints.js';
 export { parseIpv4Cidr, parseIpv4, formatIpv4 } from './cidr.js';
 export type { Ipv4Cidr } from './cidr.js';
