@@ -99,7 +99,8 @@ export class FitError extends Error {
   readonly diagnosis: Diagnosis;
 
   constructor(options: { readonly podKey: string; readonly numAllNodes: number; readonly diagnosis: Diagnosis }) {
-    super('');
+    // No message argument: Error would store it as an own property, hiding the getter below.
+    super();
     this.podKey = options.podKey;
     this.numAllNodes = options.numAllNodes;
     this.diagnosis = options.diagnosis;

@@ -353,7 +353,7 @@ export class Framework implements Handle {
       try {
         s = pl.filter(state, pod, nodeInfo);
       } catch (e) {
-        s = Status.error(new Error(`running "${pl.name}" filter plugin: ${errorMessage(e)}`));
+        return Status.error(new Error(`running "${pl.name}" filter plugin: ${errorMessage(e)}`)).withPlugin(pl.name);
       }
       if (s === undefined || s.code === 'Success') continue;
       if (!s.isRejected()) s = Status.error(new Error(`running "${pl.name}" filter plugin: ${s.message}`));

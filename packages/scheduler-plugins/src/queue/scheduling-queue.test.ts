@@ -1,0 +1,197 @@
+import { describe, expect, it } from 'vitest';
+import type { kinds } from '@harbormaster/core';
+import { FakeClock } from '@harbormaster/core/testing';
+import { harness, node, pod } from '../../test/fixtures.js';
+import { ActionType, type ClusterEvent } from '../framework/events.js';
+import type { QueuedPodInfo } from '../framework/queued-pod-info.js';
+import { SchedulingQueue } from './scheduling-queue.js';
+
+const nodeAdd: ClusterEvent = { resource: 'Node', actions: ActionType.Add };
+const nodeTaint: ClusterEvent = { resource: 'Node', actions: ActionType.UpdateNodeTaint };
+const nodeAllocatable: ClusterEvent = { resource: 'Node', actions: ActionType.UpdateNodeAllocatable };
+const assignedPodDelete: ClusterEvent = { resource: 'AssignedPod', actions: ActionType.Delete };
+
+/** A queue wired to the default profile's plugins (their events and gates), on a fake clock. */
+function setup(): { queue: SchedulingQueue; clock: FakeClock } {
+  const { framework } = harness({ plugin: 'PrioritySort', nodes: [node('n')], profile: {} });
+  const clock = new FakeClock();
+  const queue = new SchedulingQueue({
+    clock,
+    less: (a, b) => framework.less(a, b),
+    preEnqueue: (p) => framework.runPreEnqueuePlugins(p),
+    isEventOfInterest: (q, event, oldObj, newObj) => framework.isEventOfInterest({ plugins: q.unschedulablePlugins, event, pod: q.podInfo.pod, oldObj, newObj }),
+  });
+  queue.run();
+  return { queue, clock };
+}
+
+/** Pop the pod and put it back as rejected by `plugins` (an Error when none). */
+function fail(queue: SchedulingQueue, q: QueuedPodInfo, plugins: string[]): void {
+  q.unschedulablePlugins = new Set(plugins);
+  if (plugins.length === 0) q.consecutiveErrorsCount++;
+  else q.unschedulableCount++;
+  queue.addUnschedulableIfNotPresent(q, queue.schedulingCycle);
+}
+
+async function popNow(queue: SchedulingQueue): Promise<QueuedPodInfo> {
+  const q = queue.tryPop();
+  if (q === undefined) throw new Error('activeQ is empty');
+  return q;
+}
+
+describe('SchedulingQueue', () => {
+  it('pops by priority, then by time in the queue', async () => {
+    const { queue, clock } = setup();
+    queue.add(pod('low-old', { priority: 0 }));
+    await clock.advance(10);
+    queue.add(pod('high', { priority: 100 }));
+    await clock.advance(10);
+    queue.add(pod('low-new', { priority: 0 }));
+    const order = [await popNow(queue), await popNow(queue), await popNow(queue)].map((q) => q.podInfo.pod.metadata.name);
+    expect(order).toEqual(['high', 'low-old', 'low-new']);
+  });
+
+  it('waits in pop until a pod arrives, and resolves undefined when closed', async () => {
+    const { queue } = setup();
+    const next = queue.pop();
+    queue.add(pod('a'));
+    expect((await next)?.podInfo.pod.metadata.name).toBe('a');
+    const never = queue.pop();
+    queue.close();
+    expect(await never).toBeUndefined();
+  });
+
+  it('backs off 1 s after the first failure, doubling to 10 s', async () => {
+    const { queue, clock } = setup();
+    queue.add(pod('p'));
+    const expected = [1000, 2000, 4000, 8000, 10_000, 10_000];
+    for (const backoff of expected) {
+      const q = await popNow(queue);
+      fail(queue, q, ['NodeResourcesFit']);
+      expect(queue.whereIs(q.podInfo.uid)).toBe('unschedulable');
+      // A node appears: the pod may fit now, but it serves its back-off first.
+      queue.moveAllToActiveOrBackoffQueue(nodeAdd, undefined, node('new'));
+      expect(queue.whereIs(q.podInfo.uid)).toBe('backoff');
+      await clock.advance(backoff - 1);
+      expect(queue.whereIs(q.podInfo.uid)).toBe('backoff');
+      await clock.advance(1);
+      expect(queue.whereIs(q.podInfo.uid)).toBe('active');
+    }
+  });
+
+  it('moves an unschedulable pod straight to activeQ when its back-off is already over', async () => {
+    const { queue, clock } = setup();
+    queue.add(pod('p'));
+    const q = await popNow(queue);
+    fail(queue, q, ['NodeResourcesFit']);
+    await clock.advance(5000);
+    queue.moveAllToActiveOrBackoffQueue(nodeAdd, undefined, node('new'));
+    expect(queue.whereIs(q.podInfo.uid)).toBe('active');
+  });
+
+  it('retries errors (no rejecting plugin) after back-off without waiting for an event', async () => {
+    const { queue, clock } = setup();
+    queue.add(pod('p'));
+    const q = await popNow(queue);
+    fail(queue, q, []);
+    expect(queue.whereIs(q.podInfo.uid)).toBe('backoff');
+    await clock.advance(1000);
+    expect(queue.whereIs(q.podInfo.uid)).toBe('active');
+  });
+
+  it('moves unschedulable pods only on events that could make them fit (per the rejecting plugins)', async () => {
+    const { queue, clock } = setup();
+    queue.add(pod('tainted-out'));
+    queue.add(pod('too-big'));
+    const a = await popNow(queue);
+    const b = await popNow(queue);
+    fail(queue, a, ['TaintToleration']);
+    fail(queue, b, ['NodeResourcesFit']);
+    await clock.advance(20_000);
+    // A node's allocatable grew: only the resources-bound pod is retried.
+    queue.moveAllToActiveOrBackoffQueue(nodeAllocatable, node('n'), node('n'));
+    expect(queue.whereIs(a.podInfo.uid)).toBe('unschedulable');
+    expect(queue.whereIs(b.podInfo.uid)).toBe('active');
+    // A taint changed: the taint-bound pod is retried.
+    queue.moveAllToActiveOrBackoffQueue(nodeTaint, node('n'), node('n'));
+    expect(queue.whereIs(a.podInfo.uid)).toBe('active');
+  });
+
+  it('retries resources-bound pods when a bound pod is deleted, not on unrelated events', async () => {
+    const { queue, clock } = setup();
+    queue.add(pod('p'));
+    const q = await popNow(queue);
+    fail(queue, q, ['NodeResourcesFit']);
+    await clock.advance(20_000);
+    queue.moveAllToActiveOrBackoffQueue({ resource: 'Node', actions: ActionType.UpdateNodeLabel }, node('n'), node('n'));
+    expect(queue.whereIs(q.podInfo.uid)).toBe('unschedulable');
+    queue.moveAllToActiveOrBackoffQueue(assignedPodDelete, pod('gone', { nodeName: 'n' }), undefined);
+    expect(queue.whereIs(q.podInfo.uid)).toBe('active');
+  });
+
+  it('flushes pods unschedulable for more than 5 minutes, checking every 30 s', async () => {
+    const { queue, clock } = setup();
+    queue.add(pod('p'));
+    const q = await popNow(queue);
+    fail(queue, q, ['NodeAffinity']);
+    await clock.advance(5 * 60_000);
+    expect(queue.whereIs(q.podInfo.uid)).toBe('unschedulable');
+    await clock.advance(30_000);
+    expect(queue.whereIs(q.podInfo.uid)).toBe('active');
+  });
+
+  it('sends a pod that fails after an event arrived during its attempt to backoffQ, not to wait for another event', async () => {
+    const { queue, clock } = setup();
+    queue.add(pod('p'));
+    const q = await popNow(queue);
+    const cycle = queue.schedulingCycle;
+    // While the pod is being scheduled (e.g. during preemption), a node is added.
+    queue.moveAllToActiveOrBackoffQueue(nodeAdd, undefined, node('new'));
+    q.unschedulablePlugins = new Set(['NodeResourcesFit']);
+    q.unschedulableCount++;
+    queue.addUnschedulableIfNotPresent(q, cycle);
+    expect(queue.whereIs(q.podInfo.uid)).toBe('backoff');
+    await clock.advance(1000);
+    expect(queue.whereIs(q.podInfo.uid)).toBe('active');
+  });
+
+  it('holds gated pods until their scheduling gates are removed; the 5-minute flush does not release them', async () => {
+    const { queue, clock } = setup();
+    const gated = pod('gated', { spec: { schedulingGates: [{ name: 'example.com/wait' }] } });
+    queue.add(gated);
+    expect(queue.whereIs(gated.metadata.uid ?? '')).toBe('gated');
+    expect(queue.counts()).toMatchObject({ active: 0, gated: 1 });
+    await clock.advance(10 * 60_000);
+    expect(queue.whereIs(gated.metadata.uid ?? '')).toBe('gated');
+    const ungated: kinds.Pod = { ...gated, spec: { ...gated.spec, schedulingGates: [] } };
+    queue.update(gated, ungated);
+    expect(queue.whereIs(gated.metadata.uid ?? '')).toBe('active');
+  });
+
+  it('retries an unschedulable pod whose spec or labels changed, not one whose status changed', async () => {
+    const { queue, clock } = setup();
+    const p = pod('p', { labels: { v: '1' } });
+    queue.add(p);
+    const q = await popNow(queue);
+    fail(queue, q, ['NodeAffinity']);
+    await clock.advance(20_000);
+    const statusOnly: kinds.Pod = { ...p, status: { ...p.status, conditions: [{ type: 'PodScheduled', status: 'False' }] } };
+    queue.update(p, statusOnly);
+    expect(queue.whereIs(q.podInfo.uid)).toBe('unschedulable');
+    const relabeled: kinds.Pod = { ...statusOnly, metadata: { ...statusOnly.metadata, labels: { v: '2' } } };
+    queue.update(statusOnly, relabeled);
+    expect(queue.whereIs(q.podInfo.uid)).toBe('active');
+  });
+
+  it('activates waiting pods on request, and forgets deleted ones', async () => {
+    const { queue } = setup();
+    const p = pod('p');
+    queue.add(p);
+    const q = await popNow(queue);
+    fail(queue, q, ['NodeAffinity']);
+    queue.activate([p]);
+    expect(queue.whereIs(q.podInfo.uid)).toBe('active');
+    queue.delete(p);
+    expect(queue.whereIs(q.podInfo.uid)).toBeUndefined();
+  });
+});
