@@ -1,50 +1,15 @@
 /**
- * The test environment of the workload scenario tests: an API server on the in-memory store, a
- * manager, a fake clock, simulated nodes sharing the manager's pod informer, the test binder, and
- * the controllers under test.
- *
- * (`@harbormaster/core/testing` has `createTestEnv` and `eventually` in its sources but does not
- * export them yet, so this file carries the few lines it needs.)
+ * The test environment of the workload scenario tests: core's test environment (an API server on
+ * the in-memory store, a manager, a fake clock) plus simulated nodes sharing the manager's pod
+ * informer, the test binder, and the controllers under test.
  */
-import { createApiServer, createManager, type AdmissionPlugin, type ApiServer, type Client, type Manager } from '@harbormaster/core';
-import { FakeClock, flushMicrotasks } from '@harbormaster/core/testing';
+import type { AdmissionPlugin, ApiServer, Client, Manager } from '@harbormaster/core';
+import { createTestEnv, flushMicrotasks, type EventuallyOptions, type FakeClock } from '@harbormaster/core/testing';
 import { memoryStore } from '@harbormaster/store-memory';
 import { simulatedCluster, type SimulatedCluster, type SimulatedClusterOptions } from '../../src/simulated-node/index.js';
 import { setupDeploymentController, type SetupDeploymentControllerOptions } from '../../src/deployment/index.js';
 import { setupReplicaSetController } from '../../src/replicaset/index.js';
 import { setupTestBinder } from './test-binder.js';
-
-/** Options of {@link eventually}. */
-export interface EventuallyOptions {
-  /** Fake milliseconds per step. @default 100 */
-  readonly stepMs?: number;
-  /** Give up after this much fake time. @default 60000 */
-  readonly timeoutMs?: number;
-}
-
-/**
- * Call `check` until it returns something other than false/undefined/null without throwing,
- * advancing the fake clock between calls.
- */
-export async function eventually<T>(clock: FakeClock, check: () => T | Promise<T>, options: EventuallyOptions = {}): Promise<Exclude<T, false | null | undefined>> {
-  const step = options.stepMs ?? 100;
-  const timeout = options.timeoutMs ?? 60_000;
-  let lastError: unknown;
-  for (let elapsed = 0; ; elapsed += step) {
-    try {
-      const value = await check();
-      if (value !== false && value !== undefined && value !== null) return value as Exclude<T, false | null | undefined>;
-      lastError = new Error(`condition not met (returned ${String(value)})`);
-    } catch (e) {
-      lastError = e;
-    }
-    if (elapsed >= timeout) {
-      const message = lastError instanceof Error ? lastError.message : String(lastError);
-      throw new Error(`eventually: still failing after ${timeout} ms: ${message}`, { cause: lastError });
-    }
-    await clock.advance(step);
-  }
-}
 
 /** Options of {@link createWorkloadEnv}. */
 export interface WorkloadEnvOptions {
@@ -70,49 +35,35 @@ export interface WorkloadEnv {
   readonly client: Client;
   readonly manager: Manager;
   readonly cluster: SimulatedCluster;
-  /** {@link eventually} on this environment's clock. */
-  eventually<T>(check: () => T | Promise<T>, options?: EventuallyOptions): Promise<Exclude<T, false | null | undefined>>;
+  /** Core's `eventually` on this environment's fake clock (100 ms steps, 60 s by default). */
+  eventually<T>(check: () => T | Promise<T>, options?: Omit<EventuallyOptions, 'clock'>): Promise<Exclude<T, false | null | undefined>>;
   /** Advance the fake clock in steps of `stepMs` (default 100) for `ms`. */
   advance(ms: number, stepMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Create and start the environment; its caches have synced when it resolves. */
+/** Create and start the environment; its caches have synced and its nodes run when it resolves. */
 export async function createWorkloadEnv(options: WorkloadEnvOptions = {}): Promise<WorkloadEnv> {
-  const clock = new FakeClock();
-  const store = memoryStore();
-  const api = createApiServer({ store, clock, ...(options.admission ? { admission: options.admission } : {}) });
-  await api.ready();
-  const manager = createManager({ api });
+  const env = await createTestEnv({ store: memoryStore(), ...(options.admission ? { admission: options.admission } : {}) });
+  const { manager, clock } = env;
   if (options.replicaSets !== false) setupReplicaSetController(manager);
   if (options.deployments !== false) setupDeploymentController(manager, typeof options.deployments === 'object' ? options.deployments : {});
   if (options.binder !== false) setupTestBinder(manager);
   const cluster = simulatedCluster({ ...options.cluster, client: manager.client, clock, nodes: options.nodes ?? 3, informers: manager.informers });
   manager.add(cluster);
-  const stopper = new AbortController();
-  let failure: Error | undefined;
-  const running = manager.start(stopper.signal).catch((e: unknown) => {
-    failure = e instanceof Error ? e : new Error(String(e));
-  });
-  await eventually(clock, async () => (await manager.informers.waitForCacheSync(stopper.signal)) && cluster.nodes.every((n) => n.running));
+  await env.start();
+  await env.eventually(() => cluster.nodes.every((n) => n.running));
   await flushMicrotasks();
-  if (failure !== undefined) throw failure;
   return {
     clock,
-    api,
-    client: manager.client,
+    api: env.api,
+    client: env.client,
     manager,
     cluster,
-    eventually: (check, opts) => eventually(clock, check, opts),
+    eventually: (check, opts) => env.eventually(check, opts),
     async advance(ms, stepMs = 100) {
       for (let t = 0; t < ms; t += stepMs) await clock.advance(Math.min(stepMs, ms - t));
     },
-    async stop() {
-      stopper.abort();
-      await running;
-      await api.close();
-      await store.close();
-      if (failure !== undefined) throw failure;
-    },
+    stop: () => env.stop(),
   };
 }
