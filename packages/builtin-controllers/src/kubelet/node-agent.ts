@@ -36,6 +36,7 @@ import {
   informerSource,
   isAlreadyExists,
   isNotFound,
+  jsonEqual,
   kinds,
   requestForObject,
   type ContainerRuntime,
@@ -114,7 +115,8 @@ export class NodeAgent implements Runnable {
       onAdd: (p) => byUid.set(p.metadata.uid ?? '', requestForObject(p)[0] ?? { name: '' }),
       onDelete: (p) => byUid.delete(p.metadata.uid ?? ''),
     });
-    let controller: Controller | undefined;
+    // Probes bring a pod back to the controller's queue (made below) when a result changes.
+    const enqueue = { to: (_request: Request): void => undefined };
     const probes = new ProbeManager({
       clock,
       runtime: o.runtime,
@@ -127,7 +129,7 @@ export class NodeAgent implements Runnable {
           const what = kind === 'readiness' ? 'Readiness' : kind === 'liveness' ? 'Liveness' : 'Startup';
           if (pod !== undefined) recorder.event(pod, 'Warning', 'Unhealthy', `${what} probe failed: ${outcome.message ?? ''}`);
         }
-        controller?.enqueue(request);
+        enqueue.to(request);
       },
     });
     const deps: SyncDeps = {
@@ -145,7 +147,7 @@ export class NodeAgent implements Runnable {
       records: this.#records,
       syncPeriodMs: o.syncPeriodMs ?? 1000,
     };
-    controller = new Controller({
+    const controller = new Controller({
       name: this.name,
       client: m.client,
       cache: m.cache,
@@ -167,7 +169,24 @@ export class NodeAgent implements Runnable {
         },
       },
     });
-    controller.watch(informerSource(informer, { map: requestForObject }));
+    enqueue.to = (request) => controller.enqueue(request);
+    // The agent writes its pods' status itself: only changes made by others (spec, deletion,
+    // metadata) bring a pod back to its queue; the periodic sync does the rest.
+    controller.watch(
+      informerSource(informer, {
+        map: requestForObject,
+        predicates: [
+          {
+            update: (o, n) =>
+              o.metadata.deletionTimestamp !== n.metadata.deletionTimestamp ||
+              o.metadata.uid !== n.metadata.uid ||
+              !jsonEqual(o.spec, n.spec) ||
+              !jsonEqual(o.metadata.labels, n.metadata.labels) ||
+              !jsonEqual(o.metadata.annotations, n.metadata.annotations),
+          },
+        ],
+      }),
+    );
 
     const tasks: Promise<void>[] = [];
     try {
@@ -263,7 +282,7 @@ export class NodeAgent implements Runnable {
         architecture: arch() === 'x64' ? 'amd64' : arch(),
       },
       images: images.slice(0, 50).map((i) => ({ names: [...i.names], sizeBytes: i.sizeBytes })),
-    } as kinds.NodeStatus;
+    };
   }
 
   async #register(): Promise<void> {

@@ -514,7 +514,7 @@ function podStatus(deps: SyncDeps, pod: kinds.Pod, rec: PodRecord, named: Map<st
     startTime: rec.startTime,
     ...(initStatuses.length > 0 ? { initContainerStatuses: initStatuses } : {}),
     containerStatuses: statuses,
-  } as kinds.PodStatus;
+  };
 }
 
 async function writeStatus(deps: SyncDeps, pod: kinds.Pod, status: kinds.PodStatus): Promise<void> {
