@@ -82,11 +82,16 @@ export class Cache<T extends KubeObject> implements CacheReader<T> {
   }
 
   /**
-   * Add a custom index; existing objects are indexed at once.
-   * @throws Error if an index of that name exists.
+   * Add a custom index; existing objects are indexed at once. Adding the same function under the
+   * same name again does nothing.
+   * @throws Error if a different index of that name exists.
    */
   addIndex(name: string, fn: IndexFunc<T>): void {
-    if (this.#indexes.has(name)) throw new Error(`the cache has an index named ${name} already`);
+    const existing = this.#indexes.get(name);
+    if (existing !== undefined) {
+      if (existing.fn === fn) return;
+      throw new Error(`the cache has a different index named ${name} already`);
+    }
     const index: Index<T> = { fn, values: new Map() };
     this.#indexes.set(name, index);
     for (const [key, obj] of this.#items) this.#indexInto(index, key, obj);

@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { setMaxListeners } from 'node:events';
 import { systemClock, type Clock } from '../clock/clock.js';
 import type { Client } from '../api/client.js';
 import type { AnyKind } from '../kinds/kind.js';
@@ -84,11 +85,18 @@ export class InformerFactory {
    */
   async start(signal: AbortSignal): Promise<void> {
     if (this.#signal !== undefined) throw new Error('the informer factory is started already');
-    this.#signal = signal;
-    for (const informer of this.#informers.values()) this.#run(informer, signal);
+    // One signal shared by every informer (a garbage collector watches every kind): lift Node's
+    // listener warning on it instead of on the caller's signal.
+    const shared = new AbortController();
+    setMaxListeners(0, shared.signal);
+    const onAbort = (): void => shared.abort(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    this.#signal = shared.signal;
+    for (const informer of this.#informers.values()) this.#run(informer, shared.signal);
     await new Promise<void>((resolve) => {
-      if (signal.aborted) resolve();
-      else signal.addEventListener('abort', () => resolve(), { once: true });
+      if (shared.signal.aborted) resolve();
+      else shared.signal.addEventListener('abort', () => resolve(), { once: true });
     });
     // Informers made while stopping are awaited too.
     while (this.#running.size > 0) {
