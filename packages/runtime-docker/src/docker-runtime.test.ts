@@ -96,13 +96,6 @@ describe.skipIf(missing !== undefined)('dockerRuntime', () => {
       expect((await runtime.listContainers({ labels: { app: 'owned' } })).map((c) => c.id)).toEqual([info.id]);
     });
 
-    it('reports a container whose command cannot start as exited with StartError', async () => {
-      const info = await runtime.createContainer({ name: name(), image: IMAGE, command: ['/nonexistent'], labels: {} });
-      created.push(info.id);
-      await expect(runtime.startContainer(info.id)).rejects.toThrow(/nonexistent/);
-      expect(await runtime.inspectContainer(info.id)).toMatchObject({ state: 'exited', reason: 'StartError' });
-    });
-
     it('dockerRuntimeModule binds the runtime to the ContainerRuntime token', async () => {
       const container = new Container();
       container.loadSync(dockerRuntimeModule({ owner }));

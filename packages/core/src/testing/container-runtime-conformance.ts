@@ -257,9 +257,12 @@ export function containerRuntimeConformanceSuite(
         }
       });
 
-      it('fails to start a command that does not exist with ContainerStartError', async () => {
-        const error = await run(spec({ command: ['/nonexistent/harbormaster-conformance'] })).catch((e: unknown) => e);
+      it('fails to start a command that does not exist with ContainerStartError; the container reports StartError', async () => {
+        const info = await create(spec({ command: ['/nonexistent/harbormaster-conformance'] }));
+        const error = await runtime.startContainer(info.id).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(ContainerStartError);
+        expect(await runtime.inspectContainer(info.id)).toMatchObject({ state: 'exited', reason: 'StartError' });
+        expect((await runtime.inspectContainer(info.id))?.exitCode).toBeGreaterThan(0);
       });
 
       it('refuses a second container with the same name', async () => {
