@@ -5,6 +5,10 @@
  *
  * @packageDocumentation
  */
+export * from './garbage-collector/index.js';
+export * from './namespace/index.js';
+export * from './service/index.js';
+export * from './node-lifecycle/index.js';
 export * from './hpa/index.js';
 export * from './crd/index.js';
 export { nodeAgent, NodeAgent } from './kubelet/node-agent.js';
