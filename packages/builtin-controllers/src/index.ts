@@ -5,6 +5,9 @@
  *
  * @packageDocumentation
  */
+export * from './simulated-node/index.js';
+export * from './replicaset/index.js';
+export * from './deployment/index.js';
 export * from './garbage-collector/index.js';
 export * from './namespace/index.js';
 export * from './service/index.js';

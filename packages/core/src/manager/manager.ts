@@ -28,6 +28,7 @@
  *
  * @module
  */
+import { setMaxListeners } from 'node:events';
 import { systemClock, type Clock } from '../clock/clock.js';
 import type { ApiServer } from '../api/api-server.js';
 import type { Client } from '../api/client.js';
@@ -152,6 +153,8 @@ class ManagerImpl implements Manager {
     if (this.#started) throw new Error('the manager is started already');
     this.#started = true;
     const stop = new AbortController();
+    // Every runnable and informer listens on it.
+    setMaxListeners(0, stop.signal);
     const onAbort = (): void => stop.abort(signal.reason);
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
