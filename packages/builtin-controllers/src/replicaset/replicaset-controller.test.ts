@@ -16,6 +16,7 @@ function laggingCache(snapshot: Snapshot): CachedReader {
   return {
     get: (kind, key) => Promise.resolve(of(kind).find((o) => o.metadata.name === key.name) as never),
     list: (kind, options) => Promise.resolve((of(kind) as kinds.Pod[]).filter((o) => options?.filter?.(o as never) ?? true) as never),
+    byIndex: () => Promise.reject(new Error('not used by these tests')),
   };
 }
 

@@ -15,6 +15,12 @@ export interface CachedReader {
   get<K extends AnyKind>(kind: K, key: ObjectKey): Promise<TypeOf<K> | undefined>;
   /** Cached objects of a kind, filtered by namespace, labels and a predicate. */
   list<K extends AnyKind>(kind: K, options?: CacheListOptions<TypeOf<K>>): Promise<TypeOf<K>[]>;
+  /**
+   * Cached objects of a kind whose index `indexName` holds `value`: the built-in `namespace`,
+   * `label` (`key=value`), `owner` and `controller` (owner uid) indexes, or one added with
+   * `informers.informerFor(kind, { indexers })`.
+   */
+  byIndex<K extends AnyKind>(kind: K, indexName: string, value: string): Promise<TypeOf<K>[]>;
 }
 
 /** A {@link CachedReader} over an informer factory. Reads wait for the kind's informer to sync (or `signal` to abort). */
@@ -35,6 +41,10 @@ export function cachedReader(informers: InformerFactory, signal?: AbortSignal): 
     async list(kind, options) {
       const informer = await synced(kind);
       return informer.cache.list(options);
+    },
+    async byIndex(kind, indexName, value) {
+      const informer = await synced(kind);
+      return informer.cache.byIndex(indexName, value);
     },
   };
 }

@@ -26,11 +26,13 @@ export function flushMicrotasks(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** A {@link Clock} whose time moves only when told to. */
+/** A {@link Clock} whose time moves only when told to. Timers live in a binary heap, so many are cheap. */
 export class FakeClock implements Clock {
   #now: number;
   #nextId = 1;
-  readonly #timers = new Map<number, FakeTimer>();
+  /** Min-heap by (at, id); cancelled timers are dropped lazily. */
+  readonly #heap: FakeTimer[] = [];
+  readonly #live = new Set<number>();
 
   /** @param start The initial time, in milliseconds since the epoch. @default 2026-01-01T00:00:00Z */
   constructor(start: number = Date.UTC(2026, 0, 1)) {
@@ -43,35 +45,34 @@ export class FakeClock implements Clock {
 
   setTimeout(callback: () => void, ms: number): TimerHandle {
     const timer: FakeTimer = { id: this.#nextId++, at: this.#now + Math.max(0, ms), callback };
-    this.#timers.set(timer.id, timer);
+    this.#live.add(timer.id);
+    this.#push(timer);
     return timer;
   }
 
   clearTimeout(handle: TimerHandle): void {
     const id = (handle as Partial<FakeTimer>).id;
-    if (id !== undefined) this.#timers.delete(id);
+    if (id !== undefined) this.#live.delete(id);
   }
 
   /** How many timers are waiting. */
   get pendingTimers(): number {
-    return this.#timers.size;
+    return this.#live.size;
   }
 
   /** When the next timer is due, or `undefined` if none is. */
   nextTimerAt(): number | undefined {
-    let next: number | undefined;
-    for (const t of this.#timers.values()) if (next === undefined || t.at < next) next = t.at;
-    return next;
+    this.#dropCancelled();
+    return this.#heap[0]?.at;
   }
 
   #takeDue(until: number): FakeTimer | undefined {
-    let due: FakeTimer | undefined;
-    for (const t of this.#timers.values()) {
-      if (t.at > until) continue;
-      if (due === undefined || t.at < due.at || (t.at === due.at && t.id < due.id)) due = t;
-    }
-    if (due !== undefined) this.#timers.delete(due.id);
-    return due;
+    this.#dropCancelled();
+    const top = this.#heap[0];
+    if (top === undefined || top.at > until) return undefined;
+    this.#pop();
+    this.#live.delete(top.id);
+    return top;
   }
 
   /**
@@ -116,5 +117,43 @@ export class FakeClock implements Clock {
       await flushMicrotasks();
     }
     return fired;
+  }
+
+  #dropCancelled(): void {
+    while (this.#heap.length > 0 && !this.#live.has((this.#heap[0] as FakeTimer).id)) this.#pop();
+  }
+
+  static #before(a: FakeTimer, b: FakeTimer): boolean {
+    return a.at < b.at || (a.at === b.at && a.id < b.id);
+  }
+
+  #push(timer: FakeTimer): void {
+    const heap = this.#heap;
+    heap.push(timer);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!FakeClock.#before(heap[i] as FakeTimer, heap[parent] as FakeTimer)) break;
+      [heap[i], heap[parent]] = [heap[parent] as FakeTimer, heap[i] as FakeTimer];
+      i = parent;
+    }
+  }
+
+  #pop(): void {
+    const heap = this.#heap;
+    const last = heap.pop();
+    if (last === undefined || heap.length === 0) return;
+    heap[0] = last;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let smallest = i;
+      if (l < heap.length && FakeClock.#before(heap[l] as FakeTimer, heap[smallest] as FakeTimer)) smallest = l;
+      if (r < heap.length && FakeClock.#before(heap[r] as FakeTimer, heap[smallest] as FakeTimer)) smallest = r;
+      if (smallest === i) break;
+      [heap[i], heap[smallest]] = [heap[smallest] as FakeTimer, heap[i] as FakeTimer];
+      i = smallest;
+    }
   }
 }
