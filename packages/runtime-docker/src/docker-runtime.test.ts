@@ -99,7 +99,7 @@ describe.skipIf(missing !== undefined)('dockerRuntime', () => {
     it('dockerRuntimeModule binds the runtime to the ContainerRuntime token', async () => {
       const container = new Container();
       container.loadSync(dockerRuntimeModule({ owner }));
-      const bound = container.get(Symbol.for('harbormaster.ContainerRuntime')) as ContainerRuntime;
+      const bound = container.get<ContainerRuntime>(Symbol.for('harbormaster.ContainerRuntime'));
       expect(bound.name).toBe('docker');
       expect(await bound.version()).toMatch(/\d/);
       await container.unbindAll();

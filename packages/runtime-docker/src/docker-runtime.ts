@@ -92,7 +92,7 @@ export function dockerClient(options: Pick<DockerRuntimeOptions, 'docker' | 'soc
     // An explicit socket wins over a DOCKER_HOST=tcp://… that docker-modem would read.
     ...(options.socketPath !== undefined ? { socketPath: options.socketPath, host: undefined } : {}),
     ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
-  } as Docker.DockerOptions);
+  });
 }
 
 /** Where the engine is, for messages. */

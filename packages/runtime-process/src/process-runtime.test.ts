@@ -136,7 +136,7 @@ describe('processRuntime specifics', () => {
   it('processRuntimeModule binds the runtime to the ContainerRuntime token', async () => {
     const container = new Container();
     container.loadSync(processRuntimeModule({ stateDir, capacity: { cpu: 3, memoryBytes: 1024 } }));
-    const bound = container.get(Symbol.for('harbormaster.ContainerRuntime')) as ContainerRuntime;
+    const bound = container.get<ContainerRuntime>(Symbol.for('harbormaster.ContainerRuntime'));
     expect(bound.name).toBe('process');
     expect(await bound.capacity()).toEqual({ cpu: 3, memoryBytes: 1024 });
     await container.unbindAll();
