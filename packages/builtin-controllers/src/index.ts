@@ -18,3 +18,5 @@ export { nodeAgent, NodeAgent } from './kubelet/node-agent.js';
 export type { NodeAgentOptions } from './kubelet/node-agent.js';
 export { networkProber } from './kubelet/probes.js';
 export type { Prober, ProbeOutcome } from './kubelet/probes.js';
+export { setupBuiltinControllers, builtinControllersModule } from './builtin.js';
+export type { BuiltinControllersOptions } from './builtin.js';
