@@ -105,11 +105,16 @@ export function containerRuntimeConformanceSuite(
       return r;
     };
 
-    /** A spec with a unique name and the run's labels; `overrides` may add labels. */
+    /**
+     * A spec with a unique name, the run's labels, and a pod IP and port of its own (so that the
+     * image's server, started, never binds a shared address); `overrides` may add labels and env.
+     */
     const spec = (overrides: Partial<ContainerSpec> = {}): ContainerSpec => ({
       name: `hm-conformance-${runId}-${++sequence}`,
       image,
+      podIP: randomPodIP(),
       ...overrides,
+      env: { PORT: String(randomInt(20_000, 32_000)), ...overrides.env },
       labels: { ...runLabels, ...overrides.labels },
     });
 
