@@ -497,21 +497,18 @@ class SchedulerImpl implements Scheduler {
       for (let i = 0; i < toFind; i++) feasible.push(nodes[(start + i) % numAll] as NodeInfo);
       return feasible;
     }
-    let processed = 0;
-    for (let i = 0; i < numAll; i++) {
-      const ni = nodes[(start + i) % numAll] as NodeInfo;
-      processed++;
-      const s = fwk.runFilterPluginsWithNominatedPods(state, pod, ni);
-      if (s.isSuccess()) {
-        feasible.push(ni);
-        if (feasible.length >= toFind) break;
-      } else if (s.code === 'Error') {
-        throw s.asError();
-      } else {
+    const { feasible: found, processed } = fwk.findFeasibleNodes({
+      state,
+      pod,
+      nodes,
+      start,
+      toFind,
+      onRejected: (ni, s) => {
         diagnosis.nodeToStatus.set(ni.name, s);
         addPluginStatus(diagnosis, s);
-      }
-    }
+      },
+    });
+    feasible.push(...found);
     this.#nextStartNodeIndex = numAll === 0 ? 0 : (start + processed) % numAll;
     return feasible;
   }

@@ -91,7 +91,8 @@ describe('profiles', () => {
     expect(names(f.preFilterPlugins)).toEqual(['NodeAffinity', 'NodePorts', 'NodeResourcesFit', 'PodTopologySpread', 'InterPodAffinity']);
     expect(names(f.filterPlugins)).toEqual(['NodeUnschedulable', 'NodeName', 'TaintToleration', 'NodeAffinity', 'NodePorts', 'NodeResourcesFit', 'PodTopologySpread', 'InterPodAffinity']);
     expect(names(f.postFilterPlugins)).toEqual(['DefaultPreemption']);
-    expect(names(f.preScorePlugins)).toEqual(['TaintToleration', 'NodeAffinity', 'NodeResourcesFit', 'PodTopologySpread', 'InterPodAffinity', 'NodeResourcesBalancedAllocation']);
+    // Kubernetes' PreScore plugins, plus ImageLocality (which skips scoring when no node reports images).
+    expect(names(f.preScorePlugins)).toEqual(['TaintToleration', 'NodeAffinity', 'NodeResourcesFit', 'PodTopologySpread', 'InterPodAffinity', 'NodeResourcesBalancedAllocation', 'ImageLocality']);
     expect(f.scorePlugins.map((s) => `${s.plugin.name}:${s.weight}`)).toEqual([
       'TaintToleration:3',
       'NodeAffinity:2',

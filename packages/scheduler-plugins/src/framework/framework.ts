@@ -346,20 +346,42 @@ export class Framework implements Handle {
 
   /** Run the Filter plugins on one node; the first rejection (with its plugin) or Success. */
   runFilterPlugins(state: CycleState, pod: kinds.Pod, nodeInfo: NodeInfo): Status {
+    return runFilters(this.#activeFilters(state), state, pod, nodeInfo);
+  }
+
+  /**
+   * Filter `nodes`, starting at index `start` and wrapping around, until `toFind` nodes pass
+   * (with nominated pods taken into account). Rejected nodes are reported to `onRejected`; an
+   * Error status is thrown. Returns the feasible nodes and how many nodes were examined.
+   */
+  findFeasibleNodes(q: {
+    readonly state: CycleState;
+    readonly pod: kinds.Pod;
+    readonly nodes: readonly NodeInfo[];
+    readonly start: number;
+    readonly toFind: number;
+    readonly onRejected: (nodeInfo: NodeInfo, status: Status) => void;
+  }): { readonly feasible: NodeInfo[]; readonly processed: number } {
+    const { state, pod, nodes, start, toFind, onRejected } = q;
+    const n = nodes.length;
+    const feasible: NodeInfo[] = [];
     const plugins = this.#activeFilters(state);
-    for (let i = 0; i < plugins.length; i++) {
-      const pl = plugins[i] as FilterPlugin;
-      let s: PluginStatus;
-      try {
-        s = pl.filter(state, pod, nodeInfo);
-      } catch (e) {
-        return Status.error(new Error(`running "${pl.name}" filter plugin: ${errorMessage(e)}`)).withPlugin(pl.name);
+    const nominated = this.#deps.nominator.size > 0;
+    let processed = 0;
+    for (let i = 0; i < n; i++) {
+      const ni = nodes[(start + i) % n] as NodeInfo;
+      processed++;
+      const s = nominated ? this.runFilterPluginsWithNominatedPods(state, pod, ni) : runFilters(plugins, state, pod, ni);
+      if (s === Status.success || s.code === 'Success') {
+        feasible.push(ni);
+        if (feasible.length >= toFind) break;
+      } else if (s.code === 'Error') {
+        throw s.asError();
+      } else {
+        onRejected(ni, s);
       }
-      if (s === undefined || s.code === 'Success') continue;
-      if (!s.isRejected()) s = Status.error(new Error(`running "${pl.name}" filter plugin: ${s.message}`));
-      return s.withPlugin(pl.name);
     }
-    return Status.success;
+    return { feasible, processed };
   }
 
   /**
@@ -670,6 +692,23 @@ function placePlugins(
   out.push(...fromMultiPoint);
   for (const ref of explicit.values()) if (!overrides.has(ref.name)) out.push(ref);
   return out;
+}
+
+/** Run `plugins` on one node: the first rejection (with its plugin) or Success. */
+function runFilters(plugins: readonly FilterPlugin[], state: CycleState, pod: kinds.Pod, nodeInfo: NodeInfo): Status {
+  for (let i = 0; i < plugins.length; i++) {
+    const pl = plugins[i] as FilterPlugin;
+    let s: PluginStatus;
+    try {
+      s = pl.filter(state, pod, nodeInfo);
+    } catch (e) {
+      return Status.error(new Error(`running "${pl.name}" filter plugin: ${errorMessage(e)}`)).withPlugin(pl.name);
+    }
+    if (s === undefined || s.code === 'Success') continue;
+    if (!s.isRejected()) s = Status.error(new Error(`running "${pl.name}" filter plugin: ${s.message}`));
+    return s.withPlugin(pl.name);
+  }
+  return Status.success;
 }
 
 function errorMessage(e: unknown): string {

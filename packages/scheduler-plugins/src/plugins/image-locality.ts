@@ -2,14 +2,16 @@
  * ImageLocality (Score; default weight 1): prefers nodes that already have the pod's images, by
  * their size scaled by how many nodes have them (an image on every node is no reason to pick
  * one): the sum over containers of `size × nodesWithImage / allNodes`, clamped between 23 MiB and
- * 1000 MiB per container, mapped to 0–100. An image without tag counts as `:latest`.
+ * 1000 MiB per container, mapped to 0–100. An image without tag counts as `:latest`. When no
+ * candidate node reports images, scoring is skipped (all would score 0).
  *
  * @module
  */
 import type { kinds } from '@harbormaster/core';
 import type { CycleState } from '../framework/cycle-state.js';
-import { MAX_NODE_SCORE, type Handle, type PluginFactory, type ScorePlugin } from '../framework/interface.js';
+import { MAX_NODE_SCORE, type Handle, type PluginFactory, type PreScorePlugin, type ScorePlugin } from '../framework/interface.js';
 import type { NodeInfo } from '../framework/node-info.js';
+import { Status, type PluginStatus } from '../framework/status.js';
 import { names } from './names.js';
 
 const MB = 1024 * 1024;
@@ -32,8 +34,12 @@ export function imageLocalityScore(sumScores: number, numContainers: number): nu
 }
 
 /** The ImageLocality plugin. */
-export const imageLocality: PluginFactory = ({ handle }: { handle: Handle }): ScorePlugin => ({
+export const imageLocality: PluginFactory = ({ handle }: { handle: Handle }): PreScorePlugin & ScorePlugin => ({
   name: names.ImageLocality,
+  preScore(_state: CycleState, _pod: kinds.Pod, nodes: readonly NodeInfo[]): PluginStatus {
+    // Nodes that report no images all score 0: nothing to rank.
+    return nodes.some((n) => n.imageStates.size > 0) ? undefined : Status.skip();
+  },
   score(_state: CycleState, pod: kinds.Pod, nodeInfo: NodeInfo): number {
     const containers = pod.spec.containers.length + (pod.spec.initContainers?.length ?? 0);
     if (nodeInfo.imageStates.size === 0) return imageLocalityScore(0, containers);

@@ -88,13 +88,14 @@ export interface IgnoredResources {
 }
 
 const NO_IGNORED: IgnoredResources = {};
+const FITS: readonly InsufficientResource[] = Object.freeze([]);
 
 function insufficient(name: string, requested: number, capacity: number, used: number): InsufficientResource {
   return { resourceName: name, reason: `Insufficient ${name}`, requested, used, capacity, unresolvable: requested > capacity };
 }
 
 /** The resources `requests` lacks on `nodeInfo`, as Kubernetes' `fitsRequest` (empty when it fits). */
-export function fitsRequest(requests: Resource, nodeInfo: NodeInfo, ignored: IgnoredResources = NO_IGNORED): InsufficientResource[] {
+export function fitsRequest(requests: Resource, nodeInfo: NodeInfo, ignored: IgnoredResources = NO_IGNORED): readonly InsufficientResource[] {
   let out: InsufficientResource[] | undefined;
   const alloc = nodeInfo.allocatable;
   const used = nodeInfo.requested;
@@ -106,7 +107,7 @@ export function fitsRequest(requests: Resource, nodeInfo: NodeInfo, ignored: Ign
   const mem = requests.memory;
   const eph = requests.ephemeralStorage;
   const scalar = requests.scalar;
-  if (cpu === 0 && mem === 0 && eph === 0 && (scalar === undefined || requests.isZero())) return out ?? [];
+  if (cpu === 0 && mem === 0 && eph === 0 && (scalar === undefined || requests.isZero())) return out ?? FITS;
   if (cpu > 0 && cpu > alloc.milliCPU - used.milliCPU) (out ??= []).push(insufficient('cpu', cpu, alloc.milliCPU, used.milliCPU));
   if (mem > 0 && mem > alloc.memory - used.memory) (out ??= []).push(insufficient('memory', mem, alloc.memory, used.memory));
   if (eph > 0 && eph > alloc.ephemeralStorage - used.ephemeralStorage) {
@@ -124,7 +125,7 @@ export function fitsRequest(requests: Resource, nodeInfo: NodeInfo, ignored: Ign
       if (req > cap - inUse) (out ??= []).push(insufficient(name, req, cap, inUse));
     }
   }
-  return out ?? [];
+  return out ?? FITS;
 }
 
 type Scorer = (requested: readonly number[], allocatable: readonly number[]) => number;

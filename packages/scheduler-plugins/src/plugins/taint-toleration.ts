@@ -4,7 +4,8 @@
  * - Filter: a node with a `NoSchedule` or `NoExecute` taint the pod does not tolerate is
  *   rejected ("node(s) had untolerated taint {key: value}"); preemption cannot help.
  * - Score: the fewer `PreferNoSchedule` taints the pod does not tolerate, the better; scores are
- *   normalized in reverse (no untolerated taint = 100).
+ *   normalized in reverse (no untolerated taint = 100). When no candidate node has such a taint,
+ *   every node would score 100, so scoring is skipped (the ranking is the same).
  *
  * @module
  */
@@ -28,7 +29,9 @@ export const taintToleration: PluginFactory = (): FilterPlugin & PreScorePlugin 
     if (taint === undefined) return undefined;
     return Status.unresolvable(`node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`);
   },
-  preScore(state: CycleState, pod: kinds.Pod): PluginStatus {
+  preScore(state: CycleState, pod: kinds.Pod, nodes: readonly NodeInfo[]): PluginStatus {
+    // Without PreferNoSchedule taints every node scores the same: nothing to rank.
+    if (!nodes.some((n) => n.node?.spec?.taints?.some((t) => t.effect === 'PreferNoSchedule') === true)) return Status.skip();
     const tolerations = (pod.spec.tolerations ?? []).filter((t) => t.effect === undefined || t.effect === '' || t.effect === 'PreferNoSchedule');
     state.write(preScoreKey, tolerations);
     return undefined;
