@@ -11,6 +11,7 @@ export interface DockerAvailableOptions extends Pick<DockerRuntimeOptions, 'dock
 
 /** Whether a Docker Engine answers, and if not, why. */
 export interface DockerAvailability {
+  /** Whether the engine answered a ping in time. */
   readonly available: boolean;
   /** Where the engine was looked for: a socket path, `DOCKER_HOST`, or the given client. */
   readonly endpoint: string;

@@ -84,7 +84,12 @@ export interface ProcessRuntimeOptions {
    * The capacity to report for the node.
    * @default os.availableParallelism() cores and os.totalmem() bytes
    */
-  readonly capacity?: { readonly cpu: number; readonly memoryBytes: number };
+  readonly capacity?: {
+    /** Cores. */
+    readonly cpu: number;
+    /** Bytes. */
+    readonly memoryBytes: number;
+  };
 }
 
 /** What `container.json` holds: everything needed to start, exec in and describe the container. */
