@@ -492,12 +492,12 @@ class SchedulerImpl implements Scheduler {
     const numAll = nodes.length;
     const toFind = numFeasibleNodesToFind(fwk.percentageOfNodesToScore ?? this.#percentage, numAll);
     const start = numAll === 0 ? 0 : this.#nextStartNodeIndex % numAll;
-    const feasible: NodeInfo[] = [];
     if (fwk.filterPlugins.length === 0) {
+      const feasible: NodeInfo[] = [];
       for (let i = 0; i < toFind; i++) feasible.push(nodes[(start + i) % numAll] as NodeInfo);
       return feasible;
     }
-    const { feasible: found, processed } = fwk.findFeasibleNodes({
+    const { feasible, processed } = fwk.findFeasibleNodes({
       state,
       pod,
       nodes,
@@ -508,7 +508,6 @@ class SchedulerImpl implements Scheduler {
         addPluginStatus(diagnosis, s);
       },
     });
-    feasible.push(...found);
     this.#nextStartNodeIndex = numAll === 0 ? 0 : (start + processed) % numAll;
     return feasible;
   }

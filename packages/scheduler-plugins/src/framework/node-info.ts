@@ -61,6 +61,7 @@ export class HostPortInfo {
 }
 
 let generationCounter = 0;
+const NO_TAINTS: readonly kinds.Taint[] = Object.freeze([]);
 
 /** The next generation number (monotonic across all NodeInfos). */
 export function nextGeneration(): number {
@@ -89,6 +90,10 @@ export class NodeInfo {
   imageStates: Map<string, ImageState> = new Map();
   /** Bumped on every change. */
   generation = nextGeneration();
+  /** `spec.unschedulable` of the node (cordoned), kept here for the filters' hot path. */
+  unschedulable = false;
+  /** `spec.taints` of the node (empty when none), kept here for the filters' hot path. */
+  taints: readonly kinds.Taint[] = NO_TAINTS;
 
   constructor(name: string, node?: kinds.Node) {
     this.name = name;
@@ -108,6 +113,8 @@ export class NodeInfo {
   /** Set (or replace) the Node object. */
   setNode(node: kinds.Node): void {
     this.#node = node;
+    this.unschedulable = node.spec?.unschedulable === true;
+    this.taints = node.spec?.taints ?? NO_TAINTS;
     this.allocatable = Resource.fromList(node.status?.allocatable ?? node.status?.capacity);
     this.generation = nextGeneration();
   }
@@ -115,6 +122,8 @@ export class NodeInfo {
   /** Forget the Node object, keeping the pods (they go when their deletions arrive). */
   removeNode(): void {
     this.#node = undefined;
+    this.unschedulable = false;
+    this.taints = NO_TAINTS;
     this.generation = nextGeneration();
   }
 
@@ -151,6 +160,8 @@ export class NodeInfo {
   clone(): NodeInfo {
     const c = new NodeInfo(this.name);
     c.#node = this.#node;
+    c.unschedulable = this.unschedulable;
+    c.taints = this.taints;
     c.pods = [...this.pods];
     c.podsWithAffinity = [...this.podsWithAffinity];
     c.podsWithRequiredAntiAffinity = [...this.podsWithRequiredAntiAffinity];

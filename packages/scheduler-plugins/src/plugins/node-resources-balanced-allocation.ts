@@ -65,6 +65,9 @@ function balancedCpuMemory(podReq: readonly number[], nodeInfo: NodeInfo): numbe
 /** The NodeResourcesBalancedAllocation plugin. */
 export const nodeResourcesBalancedAllocation: PluginFactory = ({ args }): PreScorePlugin & ScorePlugin => {
   const resources = ((args ?? {}) as NodeResourcesBalancedAllocationArgs).resources ?? DEFAULT_SCORING_RESOURCES;
+  // Score runs once per node: remember the last cycle's requests instead of reading the state each time.
+  let lastState: CycleState | undefined;
+  let lastPodReq: readonly number[] | undefined;
   const cpuAndMemory = resources.length === 2 && resources[0]?.name === 'cpu' && resources[1]?.name === 'memory';
   return {
     name: names.NodeResourcesBalancedAllocation,
@@ -72,10 +75,15 @@ export const nodeResourcesBalancedAllocation: PluginFactory = ({ args }): PreSco
       const req = podScoringRequests(podInfoOf(state, pod), resources, true);
       if (req.every((r) => r === 0)) return Status.skip();
       state.write(preScoreKey, req);
+      lastState = undefined;
       return undefined;
     },
     score(state: CycleState, pod: kinds.Pod, nodeInfo: NodeInfo): number {
-      const podReq = state.read(preScoreKey) ?? podScoringRequests(podInfoOf(state, pod), resources, true);
+      if (state !== lastState || lastPodReq === undefined) {
+        lastPodReq = state.read(preScoreKey) ?? podScoringRequests(podInfoOf(state, pod), resources, true);
+        lastState = state;
+      }
+      const podReq = lastPodReq;
       if (cpuAndMemory) return balancedCpuMemory(podReq, nodeInfo);
       const { requested, allocatable } = allocatableAndRequested(resources, podReq, nodeInfo, true);
       return balancedResourceScore(requested, allocatable);

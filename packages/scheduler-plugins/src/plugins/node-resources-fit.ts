@@ -301,25 +301,44 @@ export const nodeResourcesFit: PluginFactory = ({ args }): PreFilterPlugin & Fil
   const ignored: IgnoredResources = { resources: new Set(a.ignoredResources ?? []), groups: new Set(a.ignoredResourceGroups ?? []) };
   // The default resources (cpu and memory, equal weights) have a fast path.
   const cpuAndMemoryEqual = resources.length === 2 && resources[0]?.name === 'cpu' && resources[1]?.name === 'memory' && weights[0] === weights[1];
+  // The filter and score run once per node: remember the last cycle's values instead of reading the state each time.
+  let lastFilterState: CycleState | undefined;
+  let lastRequests: Resource | undefined;
+  let lastScoreState: CycleState | undefined;
+  let lastPodReq: readonly number[] | undefined;
   const podInfoFor = (state: CycleState, pod: kinds.Pod): PodInfo => state.read(preFilterKey) ?? podInfoOf(state, pod);
+  const requestsFor = (state: CycleState, pod: kinds.Pod): Resource => {
+    if (state === lastFilterState && lastRequests !== undefined) return lastRequests;
+    lastRequests = podInfoFor(state, pod).requests;
+    lastFilterState = state;
+    return lastRequests;
+  };
+  const scoringRequestsFor = (state: CycleState, pod: kinds.Pod): readonly number[] => {
+    if (state === lastScoreState && lastPodReq !== undefined) return lastPodReq;
+    lastPodReq = state.read(preScoreKey) ?? podScoringRequests(podInfoFor(state, pod), resources, false);
+    lastScoreState = state;
+    return lastPodReq;
+  };
   return {
     name: names.NodeResourcesFit,
     preFilter(state: CycleState, pod: kinds.Pod): PreFilterOutcome {
       state.write(preFilterKey, podInfoOf(state, pod));
+      lastFilterState = undefined;
       return undefined;
     },
     filter(state: CycleState, pod: kinds.Pod, nodeInfo: NodeInfo): PluginStatus {
-      const lacking = fitsRequest(podInfoFor(state, pod).requests, nodeInfo, ignored);
+      const lacking = fitsRequest(requestsFor(state, pod), nodeInfo, ignored);
       if (lacking.length === 0) return undefined;
       const unresolvable = lacking.some((r) => r.unresolvable);
       return new Status(unresolvable ? 'UnschedulableAndUnresolvable' : 'Unschedulable', lacking.map((r) => r.reason));
     },
     preScore(state: CycleState, pod: kinds.Pod): PluginStatus {
       state.write(preScoreKey, podScoringRequests(podInfoFor(state, pod), resources, false));
+      lastScoreState = undefined;
       return undefined;
     },
     score(state: CycleState, pod: kinds.Pod, nodeInfo: NodeInfo): number {
-      const podReq = state.read(preScoreKey) ?? podScoringRequests(podInfoFor(state, pod), resources, false);
+      const podReq = scoringRequestsFor(state, pod);
       if (cpuAndMemoryEqual && type === 'LeastAllocated') return leastAllocatedCpuMemory(podReq, nodeInfo);
       const { requested, allocatable } = allocatableAndRequested(resources, podReq, nodeInfo, false);
       return scorer(requested, allocatable);

@@ -21,7 +21,7 @@ const UNSCHEDULABLE_TAINT = { key: 'node.kubernetes.io/unschedulable', effect: '
 export const nodeUnschedulable: PluginFactory = (): FilterPlugin & EnqueueExtensions => ({
   name: names.NodeUnschedulable,
   filter(_state: CycleState, pod: kinds.Pod, nodeInfo: NodeInfo): PluginStatus {
-    if (nodeInfo.node?.spec?.unschedulable !== true) return undefined;
+    if (!nodeInfo.unschedulable) return undefined;
     if (tolerationsTolerateTaint(pod.spec.tolerations, UNSCHEDULABLE_TAINT)) return undefined;
     return Status.unresolvable(ERR_REASON_UNSCHEDULABLE);
   },

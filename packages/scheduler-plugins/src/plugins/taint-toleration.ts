@@ -25,20 +25,22 @@ const preScoreKey = stateKey<readonly kinds.Toleration[]>('PreScore' + names.Tai
 export const taintToleration: PluginFactory = (): FilterPlugin & PreScorePlugin & ScorePlugin & EnqueueExtensions => ({
   name: names.TaintToleration,
   filter(_state: CycleState, pod: kinds.Pod, nodeInfo: NodeInfo): PluginStatus {
-    const taint = findUntoleratedTaint(nodeInfo.node?.spec?.taints, pod.spec.tolerations, doNotScheduleTaint);
+    const taints = nodeInfo.taints;
+    if (taints.length === 0) return undefined;
+    const taint = findUntoleratedTaint(taints, pod.spec.tolerations, doNotScheduleTaint);
     if (taint === undefined) return undefined;
     return Status.unresolvable(`node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`);
   },
   preScore(state: CycleState, pod: kinds.Pod, nodes: readonly NodeInfo[]): PluginStatus {
     // Without PreferNoSchedule taints every node scores the same: nothing to rank.
-    if (!nodes.some((n) => n.node?.spec?.taints?.some((t) => t.effect === 'PreferNoSchedule') === true)) return Status.skip();
+    if (!nodes.some((n) => n.taints.some((t) => t.effect === 'PreferNoSchedule'))) return Status.skip();
     const tolerations = (pod.spec.tolerations ?? []).filter((t) => t.effect === undefined || t.effect === '' || t.effect === 'PreferNoSchedule');
     state.write(preScoreKey, tolerations);
     return undefined;
   },
   score(state: CycleState, pod: kinds.Pod, nodeInfo: NodeInfo): number {
-    const taints = nodeInfo.node?.spec?.taints;
-    if (taints === undefined || taints.length === 0) return 0;
+    const taints = nodeInfo.taints;
+    if (taints.length === 0) return 0;
     const tolerations = state.read(preScoreKey) ?? pod.spec.tolerations ?? [];
     let n = 0;
     for (const t of taints) if (t.effect === 'PreferNoSchedule' && !tolerationsTolerateTaint(tolerations, t)) n++;
