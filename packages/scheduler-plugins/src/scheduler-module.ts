@@ -43,6 +43,12 @@ export type SchedulerModuleOptions = Omit<SchedulerOptions, 'manager'>;
 /**
  * The ContainerModule of `@harbormaster/scheduler-plugins`: binds a `TOKENS.ControllerSetup` that
  * adds a scheduler to the manager.
+ *
+ * @example
+ * ```ts
+ * container.loadSync(memoryStoreModule(), coreModule(), schedulerModule({ percentageOfNodesToScore: 50 }));
+ * await container.get(TOKENS.Manager).start(signal);
+ * ```
  * @throws (when the manager is built) an Error for an invalid profile, or a plugin name bound
  * twice or clashing with an in-tree plugin.
  */

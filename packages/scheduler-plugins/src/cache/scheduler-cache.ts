@@ -30,7 +30,16 @@ interface MutableImageState extends ImageState {
   readonly nodes: Set<string>;
 }
 
-/** Nodes and the pods on them, with assumed pods. */
+/**
+ * Nodes and the pods on them, with assumed pods.
+ *
+ * @example
+ * ```ts
+ * const cache = scheduler.cache;
+ * cache.get('node-1')?.requested.milliCPU; // CPU requested on node-1, assumed pods included
+ * cache.isAssumed(pod.metadata.uid);       // true between Reserve and the informer seeing the binding
+ * ```
+ */
 export class SchedulerCache implements NodeInfoLister {
   readonly #nodes = new Map<string, NodeInfo>();
   readonly #tree = new NodeTree();

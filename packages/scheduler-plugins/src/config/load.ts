@@ -132,6 +132,12 @@ function checkProfile(v: unknown, path: string, causes: string[]): KubeScheduler
 
 /**
  * Check a configuration object and return it normalized (typed args' `apiVersion`/`kind` removed).
+ *
+ * @example
+ * ```ts
+ * validateSchedulerConfiguration({ profiles: [{ schedulerName: 'a' }, { schedulerName: 'a' }] });
+ * // throws SchedulerConfigurationError: profiles[1].schedulerName: Duplicate value: "a"
+ * ```
  * @throws {@link SchedulerConfigurationError} naming every invalid field.
  */
 export function validateSchedulerConfiguration(input: unknown): KubeSchedulerConfiguration {
@@ -180,6 +186,19 @@ export function validateSchedulerConfiguration(input: unknown): KubeSchedulerCon
 
 /**
  * Parse a `KubeSchedulerConfiguration` from YAML (or JSON) text.
+ *
+ * @example
+ * ```ts
+ * const configuration = loadSchedulerConfiguration(`
+ * apiVersion: kubescheduler.config.k8s.io/v1
+ * kind: KubeSchedulerConfiguration
+ * profiles:
+ *   - schedulerName: default-scheduler
+ *     plugins:
+ *       score:
+ *         disabled: [{ name: ImageLocality }]
+ * `);
+ * ```
  * @throws {@link SchedulerConfigurationError} for YAML errors and invalid fields.
  */
 export function loadSchedulerConfiguration(text: string): KubeSchedulerConfiguration {

@@ -91,7 +91,15 @@ export function reasonHistogram(nodeToStatus: NodeToStatus, numAllNodes: number)
   return lines;
 }
 
-/** No node fits the pod. `message` is Kubernetes' text. */
+/**
+ * No node fits the pod. `message` is Kubernetes' text.
+ *
+ * @example
+ * ```ts
+ * new FitError({ podKey: 'default/web', numAllNodes: 5, diagnosis }).message;
+ * // "0/5 nodes are available: 2 node(s) had untolerated taint {node.kubernetes.io/unreachable: }, 3 Insufficient cpu."
+ * ```
+ */
 export class FitError extends Error {
   override readonly name = 'FitError';
   readonly podKey: string;

@@ -119,7 +119,16 @@ class WaitingPodImpl implements WaitingPod {
   }
 }
 
-/** A profile's plugins, run at their extension points. */
+/**
+ * A profile's plugins, run at their extension points. The scheduler builds one per profile;
+ * plugins see it as their {@link Handle}.
+ *
+ * @example
+ * ```ts
+ * const fwk = scheduler.profiles.get('default-scheduler');
+ * fwk?.scorePlugins.map((s) => `${s.plugin.name}:${s.weight}`); // ['TaintToleration:3', 'NodeAffinity:2', …]
+ * ```
+ */
 export class Framework implements Handle {
   readonly profileName: string;
   /** The profile's own percentageOfNodesToScore, if set. */

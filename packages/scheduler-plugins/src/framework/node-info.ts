@@ -68,7 +68,17 @@ export function nextGeneration(): number {
   return ++generationCounter;
 }
 
-/** Aggregated information about one node. */
+/**
+ * Aggregated information about one node.
+ *
+ * @example
+ * ```ts
+ * filter(_state, _pod, nodeInfo) {
+ *   const free = nodeInfo.allocatable.milliCPU - nodeInfo.requested.milliCPU;
+ *   return free >= 500 ? undefined : Status.unschedulable('Insufficient cpu');
+ * }
+ * ```
+ */
 export class NodeInfo {
   /** The node's name. */
   readonly name: string;

@@ -67,7 +67,16 @@ function compileTerm(pod: kinds.Pod, term: kinds.PodAffinityTerm): AffinityTerm 
   return new AffinityTerm(namespaces, selector, term.topologyKey, nsSelector.empty ? everything : nsSelector);
 }
 
-/** A pod and what the scheduler precomputes from it. */
+/**
+ * A pod and what the scheduler precomputes from it.
+ *
+ * @example
+ * ```ts
+ * const pi = PodInfo.of(pod);
+ * pi.requests.milliCPU; // 250 for a pod requesting 250m
+ * pi.priority;          // spec.priority, 0 when unset
+ * ```
+ */
 export class PodInfo {
   readonly pod: kinds.Pod;
   /** `namespace/name`. */

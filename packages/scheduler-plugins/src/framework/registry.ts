@@ -20,7 +20,15 @@ export interface PluginRegistration {
   readonly factory: PluginFactory;
 }
 
-/** Plugin factories by name. */
+/**
+ * Plugin factories by name.
+ *
+ * @example
+ * ```ts
+ * const registry = new Registry().register('PreferSSD', () => preferSSD);
+ * registry.has('PreferSSD'); // true
+ * ```
+ */
 export class Registry {
   readonly #factories = new Map<string, PluginFactory>();
 

@@ -75,7 +75,15 @@ function podSpecOrLabelsChanged(oldPod: kinds.Pod, newPod: kinds.Pod): boolean {
   return JSON.stringify(strip(oldPod)) !== JSON.stringify(strip(newPod));
 }
 
-/** The scheduling queue. See the module documentation. */
+/**
+ * The scheduling queue. See the module documentation.
+ *
+ * @example
+ * ```ts
+ * scheduler.queue.counts();          // { active: 0, backoff: 1, unschedulable: 3, gated: 1, inFlight: 0 }
+ * scheduler.queue.whereIs(pod.metadata.uid); // 'unschedulable'
+ * ```
+ */
 export class SchedulingQueue {
   readonly nominator: Nominator;
   readonly #clock: Clock;
