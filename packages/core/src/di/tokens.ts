@@ -15,6 +15,7 @@ import type { LeaderElectionOptions } from '../manager/leader-election.js';
 import type { Manager } from '../manager/manager.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import type { Store } from '../store/store.js';
 
 /** Registers controllers (or anything else) on the manager; bind as many as you like. */
@@ -40,6 +41,8 @@ export const TOKENS = {
   ControllerSetup: Symbol.for('harbormaster.ControllerSetup') as ServiceIdentifier<ControllerSetup>,
   /** Other runnables for the manager (multi). */
   Runnable: Symbol.for('harbormaster.Runnable') as ServiceIdentifier<Runnable>,
+  /** The container runtime of this process's node agent; bound by a runtime package's module. */
+  ContainerRuntime: Symbol.for('harbormaster.ContainerRuntime') as ServiceIdentifier<ContainerRuntime>,
   /** The API server (singleton). */
   ApiServer: Symbol.for('harbormaster.ApiServer') as ServiceIdentifier<ApiServer>,
   /** The manager's client (singleton). */
