@@ -49,7 +49,7 @@ describe('coreModule', () => {
             .complete(async (req, ctx) => {
               const g = await ctx.cache.get(Greeting, req);
               if (!g) return;
-              await ctx.client.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: g.metadata.name ?? '', namespace: g.metadata.namespace ?? '' }, data: { text: g.spec.text } } as never);
+              await ctx.client.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: g.metadata.name ?? '', namespace: g.metadata.namespace ?? '' }, data: { text: g.spec.text } });
             }),
         );
       }),
