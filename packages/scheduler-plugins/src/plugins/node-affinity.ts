@@ -14,7 +14,7 @@
  */
 import type { kinds } from '@harbormaster/core';
 import { stateKey, type CycleState } from '../framework/cycle-state.js';
-import { ActionType, type ClusterEventWithHint } from '../framework/events.js';
+import { ActionType, type ClusterEventWithHint, type QueueingHint } from '../framework/events.js';
 import type {
   EnqueueExtensions,
   FilterPlugin,
@@ -102,7 +102,14 @@ export const nodeAffinity: PluginFactory = ({ args }): PreFilterPlugin & FilterP
       return undefined;
     },
     eventsToRegister(): ClusterEventWithHint[] {
-      return [{ event: { resource: 'Node', actions: ActionType.Add | ActionType.UpdateNodeLabel } }];
+      // Only a node that now matches the pod's requirements can help it.
+      const queueingHint = (pod: kinds.Pod, _oldObj: unknown, newObj: unknown): QueueingHint => {
+        const node = newObj as kinds.Node | undefined;
+        if (node === undefined) return 'Queue';
+        if (addedSelector !== undefined && !addedSelector.match(node)) return 'QueueSkip';
+        return new RequiredNodeAffinity(pod).match(node) ? 'Queue' : 'QueueSkip';
+      };
+      return [{ event: { resource: 'Node', actions: ActionType.Add | ActionType.UpdateNodeLabel }, queueingHint }];
     },
   };
 };

@@ -23,10 +23,10 @@
  */
 import type { kinds } from '@harbormaster/core';
 import { stateKey, type CycleState } from '../framework/cycle-state.js';
-import { ActionType, type ClusterEventWithHint } from '../framework/events.js';
+import { ActionType, type ClusterEventWithHint, type QueueingHint } from '../framework/events.js';
 import { MAX_NODE_SCORE, type EnqueueExtensions, type FilterPlugin, type PluginFactory, type PreFilterOutcome, type PreFilterPlugin, type PreScorePlugin, type ScorePlugin } from '../framework/interface.js';
-import type { NodeInfo } from '../framework/node-info.js';
-import { podInfoOf, type PodInfo } from '../framework/pod-info.js';
+import { NodeInfo } from '../framework/node-info.js';
+import { PodInfo, podInfoOf } from '../framework/pod-info.js';
 import { isExtendedResourceName, type Resource } from '../framework/resources.js';
 import { Status, type PluginStatus } from '../framework/status.js';
 import { names } from './names.js';
@@ -344,9 +344,16 @@ export const nodeResourcesFit: PluginFactory = ({ args }): PreFilterPlugin & Fil
       return scorer(requested, allocatable);
     },
     eventsToRegister(): ClusterEventWithHint[] {
+      // Only a node big enough for the pod (were it empty) can help it.
+      const queueingHint = (pod: kinds.Pod, _oldObj: unknown, newObj: unknown): QueueingHint => {
+        const node = newObj as kinds.Node | undefined;
+        if (node === undefined) return 'Queue';
+        const empty = new NodeInfo(node.metadata.name ?? '', node);
+        return fitsRequest(PodInfo.of(pod).requests, empty, ignored).every((r) => r.resourceName === 'pods') ? 'Queue' : 'QueueSkip';
+      };
       return [
         { event: { resource: 'AssignedPod', actions: ActionType.Delete | ActionType.UpdatePodScaleDown } },
-        { event: { resource: 'Node', actions: ActionType.Add | ActionType.UpdateNodeAllocatable } },
+        { event: { resource: 'Node', actions: ActionType.Add | ActionType.UpdateNodeAllocatable }, queueingHint },
       ];
     },
   };

@@ -6,7 +6,7 @@
  */
 import type { kinds } from '@harbormaster/core';
 import type { CycleState } from '../framework/cycle-state.js';
-import { ActionType, type ClusterEventWithHint } from '../framework/events.js';
+import { ActionType, type ClusterEventWithHint, type QueueingHint } from '../framework/events.js';
 import type { EnqueueExtensions, FilterPlugin, PluginFactory } from '../framework/interface.js';
 import type { NodeInfo } from '../framework/node-info.js';
 import { Status, type PluginStatus } from '../framework/status.js';
@@ -26,8 +26,14 @@ export const nodeUnschedulable: PluginFactory = (): FilterPlugin & EnqueueExtens
     return Status.unresolvable(ERR_REASON_UNSCHEDULABLE);
   },
   eventsToRegister(): ClusterEventWithHint[] {
+    // Only a schedulable node (or one the pod tolerates being cordoned) can help it.
+    const queueingHint = (pod: kinds.Pod, _oldObj: unknown, newObj: unknown): QueueingHint => {
+      const node = newObj as kinds.Node | undefined;
+      if (node === undefined || node.spec?.unschedulable !== true) return 'Queue';
+      return tolerationsTolerateTaint(pod.spec.tolerations, UNSCHEDULABLE_TAINT) ? 'Queue' : 'QueueSkip';
+    };
     return [
-      { event: { resource: 'Node', actions: ActionType.Add | ActionType.UpdateNodeTaint } },
+      { event: { resource: 'Node', actions: ActionType.Add | ActionType.UpdateNodeTaint }, queueingHint },
       { event: { resource: 'UnscheduledPod', actions: ActionType.UpdatePodToleration } },
     ];
   },

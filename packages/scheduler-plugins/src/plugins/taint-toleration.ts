@@ -11,7 +11,7 @@
  */
 import type { kinds } from '@harbormaster/core';
 import { stateKey, type CycleState } from '../framework/cycle-state.js';
-import { ActionType, type ClusterEventWithHint } from '../framework/events.js';
+import { ActionType, type ClusterEventWithHint, type QueueingHint } from '../framework/events.js';
 import type { EnqueueExtensions, FilterPlugin, NodeScore, PluginFactory, PreScorePlugin, ScorePlugin } from '../framework/interface.js';
 import type { NodeInfo } from '../framework/node-info.js';
 import { Status, type PluginStatus } from '../framework/status.js';
@@ -51,8 +51,14 @@ export const taintToleration: PluginFactory = (): FilterPlugin & PreScorePlugin 
     return undefined;
   },
   eventsToRegister(): ClusterEventWithHint[] {
+    // Only a node whose NoSchedule/NoExecute taints the pod tolerates can help it.
+    const queueingHint = (pod: kinds.Pod, _oldObj: unknown, newObj: unknown): QueueingHint => {
+      const node = newObj as kinds.Node | undefined;
+      if (node === undefined) return 'Queue';
+      return findUntoleratedTaint(node.spec?.taints, pod.spec.tolerations, doNotScheduleTaint) === undefined ? 'Queue' : 'QueueSkip';
+    };
     return [
-      { event: { resource: 'Node', actions: ActionType.Add | ActionType.UpdateNodeTaint } },
+      { event: { resource: 'Node', actions: ActionType.Add | ActionType.UpdateNodeTaint }, queueingHint },
       { event: { resource: 'UnscheduledPod', actions: ActionType.UpdatePodToleration } },
     ];
   },

@@ -117,6 +117,23 @@ describe('SchedulingQueue', () => {
     expect(queue.whereIs(a.podInfo.uid)).toBe('active');
   });
 
+  it("asks the rejecting plugin's queueing hint whether the changed node could help", async () => {
+    const { queue, clock } = setup();
+    queue.add(pod('ssd-only', { spec: { nodeSelector: { disk: 'ssd' } } }));
+    queue.add(pod('big', { cpu: '8' }));
+    const affinity = await popNow(queue);
+    const big = await popNow(queue);
+    fail(queue, affinity, ['NodeAffinity']);
+    fail(queue, big, ['NodeResourcesFit']);
+    await clock.advance(20_000);
+    queue.moveAllToActiveOrBackoffQueue(nodeAdd, undefined, node('hdd', { labels: { disk: 'hdd' }, cpu: '4' }));
+    expect(queue.whereIs(affinity.podInfo.uid)).toBe('unschedulable');
+    expect(queue.whereIs(big.podInfo.uid)).toBe('unschedulable');
+    queue.moveAllToActiveOrBackoffQueue(nodeAdd, undefined, node('ssd', { labels: { disk: 'ssd' }, cpu: '16' }));
+    expect(queue.whereIs(affinity.podInfo.uid)).toBe('active');
+    expect(queue.whereIs(big.podInfo.uid)).toBe('active');
+  });
+
   it('retries resources-bound pods when a bound pod is deleted, not on unrelated events', async () => {
     const { queue, clock } = setup();
     queue.add(pod('p'));
