@@ -17,6 +17,8 @@ export * from './crd/index.js';
 export { nodeAgent, NodeAgent } from './kubelet/node-agent.js';
 export type { NodeAgentOptions } from './kubelet/node-agent.js';
 export { networkProber } from './kubelet/probes.js';
+export { containerMetricsSource, ContainerStatsSampler } from './kubelet/container-metrics.js';
+export type { PodUsage } from './kubelet/container-metrics.js';
 export type { Prober, ProbeOutcome } from './kubelet/probes.js';
 export { setupBuiltinControllers, builtinControllersModule } from './builtin.js';
 export type { BuiltinControllersOptions } from './builtin.js';

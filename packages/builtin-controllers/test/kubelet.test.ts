@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createApiServer, createManager, kinds, type Client, type InputOf, type Manager } from '@harbormaster/core';
+import { createApiServer, createManager, kinds, parseLabelSelector, type Client, type InputOf, type Manager } from '@harbormaster/core';
 import { createTestEnv, eventually, FakeClock, type TestEnv } from '@harbormaster/core/testing';
 import { memoryStore } from '@harbormaster/store-memory';
+import { containerMetricsSource } from '../src/kubelet/container-metrics.js';
 import { nodeAgent } from '../src/kubelet/node-agent.js';
 import type { Prober, ProbeOutcome } from '../src/kubelet/probes.js';
 import { FakeRuntime } from './support-kubelet/fake-runtime.js';
@@ -236,6 +237,29 @@ describe('node agent', () => {
     expect(starts).toEqual(['first', 'second', 'web']);
     const p = await getPod(client, 'init');
     expect(p.status?.initContainerStatuses?.map((s) => s.state?.terminated?.reason)).toEqual(['Completed', 'Completed']);
+  });
+
+  it('samples container stats into a MetricsSource for the HPA', async () => {
+    const env = await createTestEnv({ store: memoryStore() });
+    const runtime = new FakeRuntime(env.clock);
+    runtime.images.set('acme/busy:1', { cpuCores: 0.35, memoryBytes: 64 * 1024 * 1024 });
+    const agent = nodeAgent(env.manager, { nodeName: 'node-1', runtime, prober: new FakeProber() });
+    env.manager.add(agent);
+    await env.start();
+    current = { env, runtime, prober: new FakeProber(), client: env.client };
+    for (const name of ['a', 'b']) await env.client.create(kinds.Pod, pod(name, { containers: [{ name: 'app', image: 'acme/busy:1' }] }));
+    await env.client.create(kinds.Pod, { ...pod('other', { containers: [{ name: 'app', image: 'acme/busy:1' }] }), metadata: { name: 'other', namespace: 'default', labels: { app: 'other' } } });
+    await env.eventually(async () => (await env.client.list(kinds.Pod)).items.every((p) => p.status?.phase === 'Running'));
+    await env.clock.advance(25_000);
+    const source = containerMetricsSource({ agents: [agent], client: env.client });
+    const samples = await source.podMetrics({ namespace: 'default', selector: parseLabelSelector('app in (a,b)'), metric: 'cpu', type: 'Resource' });
+    expect(samples.map((s) => s.pod).sort()).toEqual(['a', 'b']);
+    for (const s of samples) {
+      expect(s.value).toBeCloseTo(0.35, 5);
+      expect(s.windowMs).toBe(10_000);
+    }
+    const memory = await source.podMetrics({ namespace: 'default', selector: parseLabelSelector('app=a'), metric: 'memory', type: 'Resource' });
+    expect(memory[0]?.value).toBe(64 * 1024 * 1024);
   });
 
   it('after its own restart adopts the containers of its pods and removes orphans', async () => {

@@ -46,6 +46,7 @@ import {
   type Runnable,
 } from '@harbormaster/core';
 import { Backoff } from './backoff.js';
+import { ContainerStatsSampler, type PodUsage } from './container-metrics.js';
 import { PodIpAllocator, subnetFor } from './pod-ips.js';
 import { LABELS, removePodContainers, syncPod, type PodRecord, type SyncDeps } from './pod-sync.js';
 import { networkProber, ProbeManager, type Prober } from './probes.js';
@@ -72,6 +73,8 @@ export interface NodeAgentOptions {
   readonly statusUpdateMs?: number;
   /** How often a pod with live containers is looked at again (the kubelet's PLEG relist). @default 1000 */
   readonly syncPeriodMs?: number;
+  /** How often container CPU and memory are sampled (for the HPA). @default 10000 */
+  readonly statsIntervalMs?: number;
   /** How many pods are synced at once. @default 4 */
   readonly workers?: number;
   /** How probes reach containers. @default real HTTP and TCP from this process */
@@ -92,6 +95,7 @@ export class NodeAgent implements Runnable {
   readonly #options: NodeAgentOptions;
   readonly #log: Logger;
   readonly #records = new Map<string, PodRecord>();
+  readonly #sampler: ContainerStatsSampler;
   #started = false;
 
   constructor(manager: Manager, options: NodeAgentOptions) {
@@ -99,6 +103,12 @@ export class NodeAgent implements Runnable {
     this.#options = options;
     this.name = `node-agent/${options.nodeName}`;
     this.#log = manager.logger.child({ node: options.nodeName });
+    this.#sampler = new ContainerStatsSampler({ runtime: options.runtime, clock: manager.clock, logger: this.#log, labels: { [LABELS.node]: options.nodeName } });
+  }
+
+  /** CPU and memory of this node's pods, from the last two samples of their containers' stats. */
+  podUsage(): PodUsage[] {
+    return this.#sampler.pods();
   }
 
   /** Run until `signal` aborts. Containers keep running (a restarted agent adopts them). */
@@ -198,6 +208,7 @@ export class NodeAgent implements Runnable {
       tasks.push(controller.start(signal));
       tasks.push(this.#every(signal, o.leaseRenewMs ?? 10_000, () => this.#renewLease()));
       tasks.push(this.#every(signal, o.statusUpdateMs ?? 10_000, () => this.#reportStatus()));
+      tasks.push(this.#every(signal, o.statsIntervalMs ?? 10_000, () => this.#sampler.sample()));
       await new Promise<void>((resolve) => {
         if (signal.aborted) resolve();
         else signal.addEventListener('abort', () => resolve(), { once: true });

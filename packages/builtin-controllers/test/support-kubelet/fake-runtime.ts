@@ -28,6 +28,10 @@ export interface ImageBehavior {
   readonly exitCode?: number;
   /** Ignore SIGTERM: a stop waits the whole grace period. */
   readonly ignoreSigterm?: boolean;
+  /** CPU the container burns, in cores (its stats grow accordingly). */
+  readonly cpuCores?: number;
+  /** Working set memory it reports, in bytes. */
+  readonly memoryBytes?: number;
 }
 
 export class FakeRuntime implements ContainerRuntime {
@@ -132,8 +136,10 @@ export class FakeRuntime implements ContainerRuntime {
   execExitCode = 0;
 
   async stats(id: string): Promise<ContainerStats> {
-    this.#get(id);
-    return { timestamp: this.clock.now(), cpuUsageNanos: 0, memoryWorkingSetBytes: 0 };
+    const c = this.#get(id);
+    const b = this.images.get(c.spec.image) ?? {};
+    const ranMs = this.clock.now() - (c.info.startedAt ?? this.clock.now());
+    return { timestamp: this.clock.now(), cpuUsageNanos: Math.round((b.cpuCores ?? 0) * ranMs * 1e6), memoryWorkingSetBytes: b.memoryBytes ?? 0 };
   }
 
   async close(): Promise<void> {}
