@@ -90,16 +90,32 @@ export class NodeInfo {
   /** The pods with required anti-affinity. */
   podsWithRequiredAntiAffinity: PodInfo[] = [];
   usedPorts = new HostPortInfo();
-  /** The sum of the pods' requests. */
+  /** The sum of the pods' requests. Read-only for plugins. */
   requested = new Resource();
-  /** The sum of the pods' non-zero CPU and memory requests (for scoring). */
+  /** The sum of the pods' non-zero CPU and memory requests (for scoring). Read-only for plugins. */
   nonZeroRequested = new Resource();
-  /** The node's `status.allocatable` (CPU in millicores). */
+  /** The node's `status.allocatable` (CPU in millicores). Read-only for plugins. */
   allocatable = new Resource();
   /** The images on this node, by name. */
   imageStates: Map<string, ImageState> = new Map();
   /** Bumped on every change. */
   generation = nextGeneration();
+  /**
+   * The hot numbers of `allocatable`, `requested`, `nonZeroRequested` and `pods.length`, copied
+   * onto the NodeInfo itself: the filters and scores read them for hundreds of nodes per pod, and
+   * reading one object per node instead of four keeps that loop in the CPU cache. Kept in step by
+   * `setNode`, `addPod` and `removePod`; read-only for plugins.
+   */
+  allocatableMilliCPU = 0;
+  allocatableMemory = 0;
+  allocatableEphemeralStorage = 0;
+  allowedPodNumber = 0;
+  requestedMilliCPU = 0;
+  requestedMemory = 0;
+  requestedEphemeralStorage = 0;
+  nonZeroMilliCPU = 0;
+  nonZeroMemory = 0;
+  podCount = 0;
   /** `spec.unschedulable` of the node (cordoned), kept here for the filters' hot path. */
   unschedulable = false;
   /** `spec.taints` of the node (empty when none), kept here for the filters' hot path. */
@@ -126,6 +142,10 @@ export class NodeInfo {
     this.unschedulable = node.spec?.unschedulable === true;
     this.taints = node.spec?.taints ?? NO_TAINTS;
     this.allocatable = Resource.fromList(node.status?.allocatable ?? node.status?.capacity);
+    this.allocatableMilliCPU = this.allocatable.milliCPU;
+    this.allocatableMemory = this.allocatable.memory;
+    this.allocatableEphemeralStorage = this.allocatable.ephemeralStorage;
+    this.allowedPodNumber = this.allocatable.allowedPodNumber;
     this.generation = nextGeneration();
   }
 
@@ -156,9 +176,16 @@ export class NodeInfo {
   }
 
   #account(pi: PodInfo, sign: 1 | -1): void {
-    this.requested.add(pi.requests, sign);
+    const r = this.requested;
+    r.add(pi.requests, sign);
     this.nonZeroRequested.milliCPU += sign * pi.nonZeroMilliCPU;
     this.nonZeroRequested.memory += sign * pi.nonZeroMemory;
+    this.requestedMilliCPU = r.milliCPU;
+    this.requestedMemory = r.memory;
+    this.requestedEphemeralStorage = r.ephemeralStorage;
+    this.nonZeroMilliCPU = this.nonZeroRequested.milliCPU;
+    this.nonZeroMemory = this.nonZeroRequested.memory;
+    this.podCount = this.pods.length;
     for (const p of pi.hostPorts) {
       if (sign > 0) this.usedPorts.add(p);
       else this.usedPorts.remove(p);
@@ -179,6 +206,16 @@ export class NodeInfo {
     c.requested = this.requested.clone();
     c.nonZeroRequested = this.nonZeroRequested.clone();
     c.allocatable = this.allocatable.clone();
+    c.allocatableMilliCPU = this.allocatableMilliCPU;
+    c.allocatableMemory = this.allocatableMemory;
+    c.allocatableEphemeralStorage = this.allocatableEphemeralStorage;
+    c.allowedPodNumber = this.allowedPodNumber;
+    c.requestedMilliCPU = this.requestedMilliCPU;
+    c.requestedMemory = this.requestedMemory;
+    c.requestedEphemeralStorage = this.requestedEphemeralStorage;
+    c.nonZeroMilliCPU = this.nonZeroMilliCPU;
+    c.nonZeroMemory = this.nonZeroMemory;
+    c.podCount = this.podCount;
     c.imageStates = this.imageStates;
     c.generation = this.generation;
     return c;

@@ -49,16 +49,12 @@ export function balancedResourceScore(requested: readonly number[], allocatable:
 
 /** The score for cpu and memory (the default resources), without allocations. */
 function balancedCpuMemory(podReq: readonly number[], nodeInfo: NodeInfo): number {
-  const alloc = nodeInfo.allocatable;
-  const used = nodeInfo.requested;
-  const capCPU = alloc.milliCPU;
-  const capMem = alloc.memory;
-  if (capCPU === 0 || capMem === 0) {
-    // One fraction or none: no deviation.
-    return MAX_NODE_SCORE;
-  }
-  const fc = Math.min(1, (used.milliCPU + (podReq[0] as number)) / capCPU);
-  const fm = Math.min(1, (used.memory + (podReq[1] as number)) / capMem);
+  const capCPU = nodeInfo.allocatableMilliCPU;
+  const capMem = nodeInfo.allocatableMemory;
+  // One fraction or none: no deviation.
+  if (capCPU === 0 || capMem === 0) return MAX_NODE_SCORE;
+  const fc = Math.min(1, (nodeInfo.requestedMilliCPU + (podReq[0] as number)) / capCPU);
+  const fm = Math.min(1, (nodeInfo.requestedMemory + (podReq[1] as number)) / capMem);
   return Math.trunc((1 - Math.abs((fc - fm) / 2)) * MAX_NODE_SCORE);
 }
 

@@ -97,23 +97,28 @@ function insufficient(name: string, requested: number, capacity: number, used: n
 /** The resources `requests` lacks on `nodeInfo`, as Kubernetes' `fitsRequest` (empty when it fits). */
 export function fitsRequest(requests: Resource, nodeInfo: NodeInfo, ignored: IgnoredResources = NO_IGNORED): readonly InsufficientResource[] {
   let out: InsufficientResource[] | undefined;
-  const alloc = nodeInfo.allocatable;
-  const used = nodeInfo.requested;
-  const podCount = nodeInfo.pods.length;
-  if (podCount + 1 > alloc.allowedPodNumber) {
-    (out ??= []).push({ resourceName: 'pods', reason: 'Too many pods', requested: 1, used: podCount, capacity: alloc.allowedPodNumber, unresolvable: false });
+  const podCount = nodeInfo.podCount;
+  const allowedPods = nodeInfo.allowedPodNumber;
+  if (podCount + 1 > allowedPods) {
+    (out ??= []).push({ resourceName: 'pods', reason: 'Too many pods', requested: 1, used: podCount, capacity: allowedPods, unresolvable: false });
   }
   const cpu = requests.milliCPU;
   const mem = requests.memory;
   const eph = requests.ephemeralStorage;
   const scalar = requests.scalar;
   if (cpu === 0 && mem === 0 && eph === 0 && (scalar === undefined || requests.isZero())) return out ?? FITS;
-  if (cpu > 0 && cpu > alloc.milliCPU - used.milliCPU) (out ??= []).push(insufficient('cpu', cpu, alloc.milliCPU, used.milliCPU));
-  if (mem > 0 && mem > alloc.memory - used.memory) (out ??= []).push(insufficient('memory', mem, alloc.memory, used.memory));
-  if (eph > 0 && eph > alloc.ephemeralStorage - used.ephemeralStorage) {
-    (out ??= []).push(insufficient('ephemeral-storage', eph, alloc.ephemeralStorage, used.ephemeralStorage));
+  if (cpu > 0 && cpu > nodeInfo.allocatableMilliCPU - nodeInfo.requestedMilliCPU) {
+    (out ??= []).push(insufficient('cpu', cpu, nodeInfo.allocatableMilliCPU, nodeInfo.requestedMilliCPU));
+  }
+  if (mem > 0 && mem > nodeInfo.allocatableMemory - nodeInfo.requestedMemory) {
+    (out ??= []).push(insufficient('memory', mem, nodeInfo.allocatableMemory, nodeInfo.requestedMemory));
+  }
+  if (eph > 0 && eph > nodeInfo.allocatableEphemeralStorage - nodeInfo.requestedEphemeralStorage) {
+    (out ??= []).push(insufficient('ephemeral-storage', eph, nodeInfo.allocatableEphemeralStorage, nodeInfo.requestedEphemeralStorage));
   }
   if (scalar !== undefined) {
+    const alloc = nodeInfo.allocatable;
+    const used = nodeInfo.requested;
     for (const [name, req] of scalar) {
       if (req === 0) continue;
       if (isExtendedResourceName(name)) {
@@ -246,19 +251,17 @@ export function allocatableAndRequested(
 
 /** LeastAllocated over cpu and memory with equal weights, without allocations. */
 function leastAllocatedCpuMemory(podReq: readonly number[], nodeInfo: NodeInfo): number {
-  const alloc = nodeInfo.allocatable;
-  const used = nodeInfo.nonZeroRequested;
   let score = 0;
   let n = 0;
-  const capCPU = alloc.milliCPU;
+  const capCPU = nodeInfo.allocatableMilliCPU;
   if (capCPU !== 0) {
-    const r = used.milliCPU + (podReq[0] as number);
+    const r = nodeInfo.nonZeroMilliCPU + (podReq[0] as number);
     score += r > capCPU ? 0 : Math.trunc(((capCPU - r) * MAX_NODE_SCORE) / capCPU);
     n++;
   }
-  const capMem = alloc.memory;
+  const capMem = nodeInfo.allocatableMemory;
   if (capMem !== 0) {
-    const r = used.memory + (podReq[1] as number);
+    const r = nodeInfo.nonZeroMemory + (podReq[1] as number);
     score += r > capMem ? 0 : Math.trunc(((capMem - r) * MAX_NODE_SCORE) / capMem);
     n++;
   }
