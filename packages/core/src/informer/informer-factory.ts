@@ -108,8 +108,18 @@ export class InformerFactory {
 
   /** Resolves true once every informer made so far has synced, false if `signal` aborts first. */
   async waitForCacheSync(signal?: AbortSignal): Promise<boolean> {
-    const results = await Promise.all([...this.#informers.values()].map((i) => i.waitForSync(signal)));
-    return results.every(Boolean);
+    // One listener on the caller's signal, however many informers there are.
+    const local = new AbortController();
+    setMaxListeners(0, local.signal);
+    const onAbort = (): void => local.abort(signal?.reason);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const results = await Promise.all([...this.#informers.values()].map((i) => i.waitForSync(local.signal)));
+      return results.every(Boolean);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
   }
 
   #run(informer: Informer<AnyKind>, signal: AbortSignal): void {

@@ -118,6 +118,8 @@ class ManagerImpl implements Manager {
     this.metrics = options.metrics ?? noopMetrics;
     this.#rywTimeoutMs = options.readYourWritesTimeoutMs ?? 10_000;
     this.informers = new InformerFactory({ client, clock: this.clock, logger: this.logger, resyncPeriodMs: options.resyncPeriodMs ?? 0 });
+    // Every reconcile that reads a cache before it has synced waits on this signal.
+    setMaxListeners(0, this.#cacheSignal.signal);
     this.cache = cachedReader(this.informers, this.#cacheSignal.signal);
     this.client = this.#readYourWritesClient(client);
     if (options.leaderElection) {
