@@ -18,7 +18,7 @@ import { ContainerModule, TOKENS, type ApiServer, type Manager } from '@harborma
 import { setupCrdController } from './crd/crd-controller.js';
 import { setupDeploymentController } from './deployment/deployment-controller.js';
 import { setupGarbageCollectorController } from './garbage-collector/garbage-collector.js';
-import { setupHpaController } from './hpa/hpa-controller.js';
+import { setupHpaController, type HpaControllerOptions } from './hpa/hpa-controller.js';
 import type { MetricsSource } from './hpa/metrics-source.js';
 import { setupNamespaceController } from './namespace/namespace-controller.js';
 import { defaultTolerationSeconds } from './node-lifecycle/default-toleration-seconds.js';
@@ -35,6 +35,8 @@ export interface BuiltinControllersOptions {
   readonly api: ApiServer;
   /** Where the HPA controller reads metrics. Without one, the HPA controller does not run. */
   readonly metrics?: MetricsSource;
+  /** HPA controller settings (sync period, tolerance, windows). */
+  readonly hpa?: Omit<HpaControllerOptions, 'metrics' | 'kinds'>;
   /** The Service ClusterIP range. @default '10.96.0.0/12' */
   readonly serviceClusterIPRange?: string;
   /** Node lifecycle settings (grace period, eviction). */
@@ -62,7 +64,7 @@ export function setupBuiltinControllers(manager: Manager, options: BuiltinContro
   if (on('endpointslice')) setupEndpointSliceController(manager);
   if (on('nodelifecycle')) setupNodeLifecycleController(manager, options.nodeLifecycle ?? {});
   if (on('tainteviction')) setupTaintEvictionController(manager);
-  if (on('hpa') && options.metrics !== undefined) setupHpaController(manager, { metrics: options.metrics, kinds: api.registry });
+  if (on('hpa') && options.metrics !== undefined) setupHpaController(manager, { ...options.hpa, metrics: options.metrics, kinds: api.registry });
   if (on('crd')) setupCrdController(manager, { api });
 }
 

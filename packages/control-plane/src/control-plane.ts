@@ -41,6 +41,7 @@ import {
   setupBuiltinControllers,
   simulatedCluster,
   staticMetricsSource,
+  type BuiltinControllersOptions,
   type MetricsSource,
   type NodeAgent,
   type NodeAgentOptions,
@@ -87,6 +88,8 @@ export interface ControlPlaneOptions {
    * else a static source you set through `controlPlane.metricsSource`
    */
   readonly hpaMetrics?: MetricsSource;
+  /** HPA controller settings, e.g. `{ syncPeriodMs: 5000 }`. @default Kubernetes' (15 s sync) */
+  readonly hpa?: BuiltinControllersOptions['hpa'];
   /** Run controllers only while holding this Lease. @default none */
   readonly leaderElection?: LeaderElectionOptions;
   /** Built-in controllers to leave out (see `setupBuiltinControllers`). */
@@ -159,6 +162,7 @@ export async function createControlPlane(options: ControlPlaneOptions = {}): Pro
   setupBuiltinControllers(manager, {
     api,
     ...(hpaMetrics === undefined ? {} : { metrics: hpaMetrics }),
+    ...(options.hpa === undefined ? {} : { hpa: options.hpa }),
     ...(options.disableControllers === undefined ? {} : { disable: options.disableControllers }),
   });
   const scheduler = createScheduler({ manager, ...options.scheduler });
