@@ -38,6 +38,32 @@ describe('SchedulerCache', () => {
     expect(cache.get('b')?.pods).toHaveLength(0);
   });
 
+  it("keeps every node's numbers in a packed array that grows and reuses freed slots", () => {
+    const cache = new SchedulerCache();
+    for (let i = 0; i < 2100; i++) {
+      cache.addNode(node(`n-${i}`, { cpu: String(1 + (i % 7)), memory: `${1 + (i % 5)}Gi` }));
+      cache.addPod(PodInfo.of(bound(pod(`p-${i}`, { cpu: '100m', memory: '1Mi' }), `n-${i}`)));
+    }
+    for (let i = 0; i < 2100; i += 97) {
+      const ni = cache.get(`n-${i}`);
+      expect(ni?.allocatableMilliCPU).toBe(1000 * (1 + (i % 7)));
+      expect(ni?.allocatableMemory).toBe((1 + (i % 5)) * 1024 ** 3);
+      expect(ni?.requestedMilliCPU).toBe(100);
+      expect(ni?.requestedMemory).toBe(1024 ** 2);
+      expect(ni?.podCount).toBe(1);
+    }
+    cache.removePod((cache.get('n-5')?.pods[0]?.uid) ?? '');
+    cache.removeNode('n-5');
+    cache.addNode(node('fresh', { cpu: '3' }));
+    expect(cache.get('fresh')).toMatchObject({ allocatableMilliCPU: 3000, requestedMilliCPU: 0, podCount: 0 });
+    expect(cache.get('n-6')?.requestedMilliCPU).toBe(100);
+    // A clone has numbers of its own.
+    const clone = cache.get('n-6')?.clone();
+    clone?.removePod(clone.pods[0]?.key ?? '');
+    expect(clone?.requestedMilliCPU).toBe(0);
+    expect(cache.get('n-6')?.requestedMilliCPU).toBe(100);
+  });
+
   it('refuses to assume a pod twice', () => {
     const cache = new SchedulerCache();
     cache.addNode(node('a'));

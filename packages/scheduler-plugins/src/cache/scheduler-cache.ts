@@ -15,7 +15,7 @@
  */
 import type { kinds } from '@harbormaster/core';
 import type { NodeInfoLister } from '../framework/interface.js';
-import { NodeInfo, type ImageState } from '../framework/node-info.js';
+import { NODE_INFO_SLOT_SIZE, NodeInfo, type ImageState, type NodeInfoStorage } from '../framework/node-info.js';
 import type { PodInfo } from '../framework/pod-info.js';
 import { NodeTree } from './node-tree.js';
 
@@ -46,21 +46,51 @@ export class SchedulerCache implements NodeInfoLister {
   readonly #pods = new Map<string, PodState>();
   readonly #images = new Map<string, MutableImageState>();
   #list: NodeInfo[] | undefined;
+  /** Every node's hot numbers, packed: one slot of NODE_INFO_SLOT_SIZE doubles per node. */
+  #slab = new Float64Array(NODE_INFO_SLOT_SIZE * 1024);
+  readonly #slotOf = new Map<string, number>();
+  readonly #freeSlots: number[] = [];
+  #nextSlot = 0;
   #affinityList: NodeInfo[] | undefined;
   #antiAffinityList: NodeInfo[] | undefined;
 
   // --- Nodes
 
+  /** A new NodeInfo whose hot numbers live in the packed array. */
+  #newNodeInfo(name: string): NodeInfo {
+    let slot = this.#freeSlots.pop();
+    if (slot === undefined) {
+      slot = this.#nextSlot++;
+      if ((slot + 1) * NODE_INFO_SLOT_SIZE > this.#slab.length) this.#grow();
+    }
+    this.#slotOf.set(name, slot);
+    const storage: NodeInfoStorage = { array: this.#slab, base: slot * NODE_INFO_SLOT_SIZE };
+    const ni = new NodeInfo(name, undefined, storage);
+    this.#nodes.set(name, ni);
+    return ni;
+  }
+
+  #grow(): void {
+    const bigger = new Float64Array(this.#slab.length * 2);
+    bigger.set(this.#slab);
+    this.#slab = bigger;
+    for (const [name, ni] of this.#nodes) ni.moveStorage({ array: bigger, base: (this.#slotOf.get(name) ?? 0) * NODE_INFO_SLOT_SIZE });
+  }
+
+  #deleteNodeInfo(name: string): void {
+    this.#nodes.delete(name);
+    const slot = this.#slotOf.get(name);
+    if (slot === undefined) return;
+    this.#slotOf.delete(name);
+    this.#freeSlots.push(slot);
+  }
+
   /** Add or replace a node. */
   addNode(node: kinds.Node): NodeInfo {
     const name = node.metadata.name ?? '';
     let ni = this.#nodes.get(name);
-    if (ni === undefined) {
-      ni = new NodeInfo(name);
-      this.#nodes.set(name, ni);
-    } else {
-      this.#removeImages(ni);
-    }
+    if (ni === undefined) ni = this.#newNodeInfo(name);
+    else this.#removeImages(ni);
     ni.setNode(node);
     this.#addImages(ni, node);
     this.#tree.add(node);
@@ -81,7 +111,7 @@ export class SchedulerCache implements NodeInfoLister {
     if (ni === undefined) return;
     this.#removeImages(ni);
     this.#tree.remove(name);
-    if (ni.pods.length === 0) this.#nodes.delete(name);
+    if (ni.pods.length === 0) this.#deleteNodeInfo(name);
     else ni.removeNode();
     this.#list = undefined;
     this.#affinityList = undefined;
@@ -114,12 +144,7 @@ export class SchedulerCache implements NodeInfoLister {
   // --- Pods
 
   #nodeFor(name: string): NodeInfo {
-    let ni = this.#nodes.get(name);
-    if (ni === undefined) {
-      ni = new NodeInfo(name);
-      this.#nodes.set(name, ni);
-    }
-    return ni;
+    return this.#nodes.get(name) ?? this.#newNodeInfo(name);
   }
 
   #place(podInfo: PodInfo, nodeName: string): void {
@@ -134,7 +159,7 @@ export class SchedulerCache implements NodeInfoLister {
     ni.removePod(podInfo.key);
     if (podInfo.hasAffinity) this.#affinityList = undefined;
     if (podInfo.hasRequiredAntiAffinity) this.#antiAffinityList = undefined;
-    if (ni.node === undefined && ni.pods.length === 0) this.#nodes.delete(nodeName);
+    if (ni.node === undefined && ni.pods.length === 0) this.#deleteNodeInfo(nodeName);
   }
 
   /**
