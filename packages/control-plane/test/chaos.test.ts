@@ -54,11 +54,11 @@ describe('chaos: pod deletions and node failures during rollouts', () => {
       const nodes = (await client.list(kinds.Node)).items;
       for (const n of nodes) {
         const taint = n.spec.taints?.find((t) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoSchedule');
-        if (taint?.timeAdded === undefined) continue;
+        if (taint?.timeAdded === undefined || taint.timeAdded === null) continue;
         for (const p of pods) {
           if (p.spec.nodeName !== n.metadata.name) continue;
           const scheduled = p.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'True')?.lastTransitionTime;
-          if (scheduled !== undefined && scheduled > taint.timeAdded) violations.push(`${when}: pod ${p.metadata.name ?? ''} scheduled onto tainted node ${n.metadata.name ?? ''}`);
+          if (scheduled !== undefined && scheduled !== null && scheduled > taint.timeAdded) violations.push(`${when}: pod ${p.metadata.name ?? ''} scheduled onto tainted node ${n.metadata.name ?? ''}`);
         }
       }
     };
