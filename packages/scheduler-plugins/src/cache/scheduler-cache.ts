@@ -129,6 +129,7 @@ export class SchedulerCache implements NodeInfoLister {
       }
     }
     ni.imageStates = states;
+    ni.hasImages = states.size > 0;
   }
 
   #removeImages(ni: NodeInfo): void {
@@ -139,6 +140,7 @@ export class SchedulerCache implements NodeInfoLister {
       if (state.nodes.size === 0) this.#images.delete(name);
     }
     ni.imageStates = new Map();
+    ni.hasImages = false;
   }
 
   // --- Pods

@@ -118,6 +118,8 @@ export class NodeInfo {
   podCount = 0;
   /** The node's allocatable `pods`. Read-only for plugins. */
   allowedPodNumber = 0;
+  /** Whether the node reports any image (`imageStates` is not empty). Read-only for plugins. */
+  hasImages = false;
   /** The node's name. */
   readonly name: string;
   #node: kinds.Node | undefined;
@@ -281,6 +283,7 @@ export class NodeInfo {
     c.nonZeroRequested = this.nonZeroRequested.clone();
     c.allocatable = this.allocatable.clone();
     c.imageStates = this.imageStates;
+    c.hasImages = this.hasImages;
     c.generation = this.generation;
     return c;
   }

@@ -38,11 +38,12 @@ export const imageLocality: PluginFactory = ({ handle }: { handle: Handle }): Pr
   name: names.ImageLocality,
   preScore(_state: CycleState, _pod: kinds.Pod, nodes: readonly NodeInfo[]): PluginStatus {
     // Nodes that report no images all score 0: nothing to rank.
-    return nodes.some((n) => n.imageStates.size > 0) ? undefined : Status.skip();
+    for (const n of nodes) if (n.hasImages) return undefined;
+    return Status.skip();
   },
   score(_state: CycleState, pod: kinds.Pod, nodeInfo: NodeInfo): number {
     const containers = pod.spec.containers.length + (pod.spec.initContainers?.length ?? 0);
-    if (nodeInfo.imageStates.size === 0) return imageLocalityScore(0, containers);
+    if (!nodeInfo.hasImages) return imageLocalityScore(0, containers);
     const total = handle.snapshot.list().length;
     let sum = 0;
     const add = (image: string | undefined): void => {

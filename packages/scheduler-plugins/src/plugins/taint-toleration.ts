@@ -33,7 +33,15 @@ export const taintToleration: PluginFactory = (): FilterPlugin & PreScorePlugin 
   },
   preScore(state: CycleState, pod: kinds.Pod, nodes: readonly NodeInfo[]): PluginStatus {
     // Without PreferNoSchedule taints every node scores the same: nothing to rank.
-    if (!nodes.some((n) => n.taints.some((t) => t.effect === 'PreferNoSchedule'))) return Status.skip();
+    let preferNoSchedule = false;
+    for (const n of nodes) {
+      if (n.taints.length === 0) continue;
+      if (n.taints.some((t) => t.effect === 'PreferNoSchedule')) {
+        preferNoSchedule = true;
+        break;
+      }
+    }
+    if (!preferNoSchedule) return Status.skip();
     const tolerations = (pod.spec.tolerations ?? []).filter((t) => t.effect === undefined || t.effect === '' || t.effect === 'PreferNoSchedule');
     state.write(preScoreKey, tolerations);
     return undefined;
