@@ -305,7 +305,9 @@ async function startContainer(
     image,
     ...(c.command === undefined ? {} : { command: c.command.map((x) => expand(x, env)) }),
     ...(c.args === undefined ? {} : { args: c.args.map((x) => expand(x, env)) }),
-    env: Object.fromEntries(env),
+    // The container's hostname is the pod's name in Kubernetes; with host networking it is
+    // passed as HOSTNAME instead.
+    env: { HOSTNAME: pod.metadata.name ?? '', ...Object.fromEntries(env) },
     ...(c.workingDir === undefined ? {} : { workingDir: c.workingDir }),
     labels: {
       [LABELS.node]: deps.nodeName,
