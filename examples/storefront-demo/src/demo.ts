@@ -84,6 +84,7 @@ async function main(): Promise<void> {
     await until('3 ready pods', async () => (await readyPods(cp)).length === 3);
     await until('3 endpoints', async () => (await endpoints(cp)).length === 3);
     for (const url of await endpoints(cp)) out.line(`GET ${url} → ${await get(url)}`);
+    await out.pause();
 
     out.scene('A pod dies: the ReplicaSet replaces it');
     const [victim] = await readyPods(cp);
@@ -94,10 +95,13 @@ async function main(): Promise<void> {
       return ready.length === 3 && !ready.some((p) => p.metadata.uid === victim?.metadata.uid);
     });
     out.line(`3 pods ready again: ${(await readyPods(cp)).map((p) => p.metadata.name ?? '').join(', ')}`);
+    await out.pause();
 
     out.scene('Rolling update: storefront v2.1 → v3 (maxSurge 25%, maxUnavailable 25%)');
     out.line('kubectl set image deployment/storefront storefront=acme/storefront:v3');
-    await cp.client.patch(kinds.Deployment, { name: 'storefront' }, { spec: { template: { spec: { containers: [{ name: 'storefront', image: 'acme/storefront:v3', ports: [{ containerPort: 8080, protocol: 'TCP' }], resources: { requests: { cpu: '100m' } } }] } } } } as never);
+    const deployment = await cp.client.get(kinds.Deployment, { name: 'storefront' });
+    const containers = deployment.spec.template.spec.containers.map((c) => (c.name === 'storefront' ? { ...c, image: 'acme/storefront:v3' } : c));
+    await cp.client.patch(kinds.Deployment, { name: 'storefront' }, { spec: { template: { spec: { containers } } } });
     await until('the rollout', async () => {
       const d = await cp.client.get(kinds.Deployment, { name: 'storefront' });
       const s = d.status;
@@ -106,6 +110,7 @@ async function main(): Promise<void> {
     }, 30_000);
     out.endProgress();
     for (const url of await endpoints(cp)) out.line(`GET ${url} → ${await get(url)}`);
+    await out.pause();
 
     out.scene('Load: the HorizontalPodAutoscaler scales out (target 70% of the 100m CPU request)');
     const stopLoad = new AbortController();
@@ -123,7 +128,8 @@ async function main(): Promise<void> {
       await until('a scale-out', async () => {
         const hpa = await cp.client.get(kinds.HorizontalPodAutoscaler, { name: 'storefront-hpa' });
         const cpu = hpa.status?.currentMetrics?.[0]?.resource?.current.averageUtilization;
-        out.progress(`${requests} requests sent; CPU ${cpu === undefined ? '…' : `${cpu}%`} of request; replicas ${hpa.status?.currentReplicas ?? 3} → desired ${hpa.status?.desiredReplicas ?? 3}`);
+        const state = `CPU ${cpu === undefined ? '…' : `${cpu}%`} of request; replicas ${hpa.status?.currentReplicas ?? 3} → desired ${hpa.status?.desiredReplicas || (hpa.status?.currentReplicas ?? 3)}`;
+        out.progress(`${requests} requests sent; ${state}`, state);
         return (await readyPods(cp)).length >= 7;
       }, 35_000);
     } finally {
@@ -132,6 +138,7 @@ async function main(): Promise<void> {
       await Promise.all(load);
     }
     out.line(`${(await readyPods(cp)).length} pods ready; the load stops here (scaling back in takes the 300 s stabilization window)`);
+    await out.pause();
 
     out.scene('Cleaning up');
     await cp.client.delete(kinds.HorizontalPodAutoscaler, { name: 'storefront-hpa' });

@@ -41,16 +41,24 @@ export class Printer {
     this.#write(`${this.#stamp()} ${dim(text)}`);
   }
 
-  /** A line that updates in place (printed as separate lines when not on a terminal, only when it changes). */
-  progress(text: string): void {
+  /**
+   * A line that updates in place. Off a terminal it is printed as a line of its own when `state`
+   * (what matters in it, without counters) changes.
+   */
+  progress(text: string, state: string = text): void {
     const line = `${this.#stamp()} ${yellow(text)}`;
     if (tty) {
       this.#progress = line;
       process.stdout.write(`\r\x1b[K${line}`);
-    } else if (text !== this.#lastPrinted) {
-      this.#lastPrinted = text;
+    } else if (state !== this.#lastPrinted) {
+      this.#lastPrinted = state;
       process.stdout.write(`${line}\n`);
     }
+  }
+
+  /** Let a reader take in what happened before the next scene. */
+  pause(ms = 1500): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
   }
 
   endProgress(): void {

@@ -16,7 +16,7 @@ const server = createServer((req, res) => {
     while (Date.now() < until) h = createHash('sha256').update(h).digest('hex');
   }
   res.writeHead(200, { 'content-type': 'text/plain' });
-  res.end(`storefront ${version} on ${host}\n`);
+  res.end(`storefront ${version} from pod ${name} at ${host}\n`);
 });
 server.listen(8080, host);
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
