@@ -10,8 +10,8 @@
  *   doubling to 300 s, forgotten after 10 minutes running); startup, liveness and readiness
  *   probes (httpGet, tcpSocket, exec); graceful termination (SIGTERM, the grace period, then
  *   SIGKILL) before it deletes the pod for good; the pod's phase, conditions and containerStatuses.
- * - Finds its containers by label after a restart of its own: adopts those of pods it still has,
- *   and removes orphans.
+ * - Finds its containers by label after a restart of its own: adopts those of pods it still has
+ *   (which keep their pod IPs), and removes orphans.
  *
  * Every pod gets its own loopback address (`127.<subnet>.x.y`) as its pod IP, passed to its
  * containers as `POD_IP`; the probes and the Endpoints use it.
@@ -48,7 +48,7 @@ import {
 import { Backoff } from './backoff.js';
 import { ContainerStatsSampler, type PodUsage } from './container-metrics.js';
 import { PodIpAllocator, subnetFor } from './pod-ips.js';
-import { LABELS, removePodContainers, syncPod, type PodRecord, type SyncDeps } from './pod-sync.js';
+import { keepPodIPs, LABELS, removePodContainers, syncPod, type PodRecord, type SyncDeps } from './pod-sync.js';
 import { networkProber, ProbeManager, type Prober } from './probes.js';
 
 /** Options of {@link nodeAgent}. */
@@ -235,7 +235,9 @@ export class NodeAgent implements Runnable {
   /** After a (re)start: keep the containers of pods still bound here, remove the others. */
   async #adoptOrRemove(deps: SyncDeps, informer: Informer<typeof kinds.Pod>): Promise<void> {
     const containers = await deps.runtime.listContainers({ labels: { [LABELS.node]: this.#options.nodeName } });
-    const live = new Set(informer.cache.list().map((p) => p.metadata.uid ?? ''));
+    const pods = informer.cache.list();
+    keepPodIPs(deps, pods);
+    const live = new Set(pods.map((p) => p.metadata.uid ?? ''));
     const orphans = containers.filter((c) => !live.has(c.labels[LABELS.podUid] ?? ''));
     for (const c of orphans) {
       if (c.state === 'running') await deps.runtime.stopContainer(c.id, { gracePeriodSeconds: 0 });

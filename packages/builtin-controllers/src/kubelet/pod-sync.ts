@@ -215,6 +215,14 @@ function isTerminalPhase(phase: string | undefined): boolean {
   return phase === 'Succeeded' || phase === 'Failed';
 }
 
+/**
+ * After the agent's restart, before any pod is synced: the pods still bound here keep their IPs
+ * (a pod's IP never changes), so take them back before a new pod is given one.
+ */
+export function keepPodIPs(deps: SyncDeps, pods: readonly kinds.Pod[]): void {
+  for (const pod of pods) if (pod.status?.podIP !== undefined && !isTerminal(pod)) record(deps, pod);
+}
+
 function record(deps: SyncDeps, pod: kinds.Pod): PodRecord {
   const uid = pod.metadata.uid ?? '';
   let rec = deps.records.get(uid);
