@@ -100,7 +100,7 @@ export {
 } from './controller/predicates.js';
 export type { Predicate } from './controller/predicates.js';
 export { Controller, informerSource, requestForObject, requestsForOwner } from './controller/controller.js';
-export type { ControllerOptions, Runnable, Source } from './controller/controller.js';
+export type { ControllerOptions, Runnable, Source, InformerSourceOptions } from './controller/controller.js';
 export { controller, ControllerBuilder } from './controller/builder.js';
 export type { BuilderOptions } from './controller/builder.js';
 export { cachedReader } from './controller/cached-reader.js';

@@ -366,6 +366,8 @@ export class ReplicaSetReconciler implements Reconciler {
 export interface SetupReplicaSetControllerOptions extends Omit<ReplicaSetReconcilerOptions, 'pods'> {
   /** ReplicaSets reconciled at once. @default 5 (Kubernetes' `--concurrent-replicaset-syncs`) */
   readonly workers?: number;
+  /** Collapse bursts of pod status updates into one sync per this many ms. @default 250 */
+  readonly podUpdateBatchPeriodMs?: number;
 }
 
 /**
@@ -388,7 +390,9 @@ export function setupReplicaSetController(manager: Manager, options: SetupReplic
   return controller(manager)
     .named('replicaset-controller')
     .for(kinds.ReplicaSet)
-    .owns(kinds.Pod, { predicates: [replicaSetPodChanges] })
+    // Status changes of a ReplicaSet's pods (bound, running, ready) come in bursts: collapse
+    // them into one status sync per 250 ms. Creates and deletes still reconcile at once.
+    .owns(kinds.Pod, { predicates: [replicaSetPodChanges], updateBatchPeriodMs: options.podUpdateBatchPeriodMs ?? 250 })
     .watches(
       kinds.Pod,
       (pod) => {

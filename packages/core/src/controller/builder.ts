@@ -24,7 +24,7 @@
 import type { AnyKind, TypeOf } from '../kinds/kind.js';
 import type { Manager } from '../manager/manager.js';
 import type { RateLimiter } from '../queue/rate-limiter.js';
-import { Controller, informerSource, requestForObject, requestsForOwner, type Source } from './controller.js';
+import { Controller, informerSource, requestForObject, requestsForOwner, type InformerSourceOptions, type Source } from './controller.js';
 import type { Predicate } from './predicates.js';
 import { reconcilerFunc, type ReconcileFunc, type Reconciler, type Request } from './reconciler.js';
 
@@ -74,14 +74,19 @@ export class ControllerBuilder {
   /**
    * Watch objects of `kind` that the `for` kind owns, and reconcile their owner.
    * @param options.onlyController Follow only the `controller: true` reference. @default true
+   * @param options.updateBatchPeriodMs Collapse bursts of updates of owned objects (see {@link InformerSourceOptions}). @default 0
    */
-  owns<K extends AnyKind>(kind: K, options: { predicates?: readonly Predicate<TypeOf<K>>[]; onlyController?: boolean } = {}): this {
+  owns<K extends AnyKind>(
+    kind: K,
+    options: { predicates?: readonly Predicate<TypeOf<K>>[]; onlyController?: boolean; updateBatchPeriodMs?: number } = {},
+  ): this {
     this.#sources.push((m) => {
       const owner = this.#forKind;
       if (owner === undefined) throw new Error('owns() needs for() to name the owner kind');
       return informerSource(m.informers.informerFor(kind), {
         map: requestsForOwner(owner, options.onlyController ?? true),
         ...(options.predicates ? { predicates: options.predicates } : {}),
+        ...(options.updateBatchPeriodMs === undefined ? {} : { updateBatchPeriodMs: options.updateBatchPeriodMs }),
       });
     });
     return this;

@@ -45,28 +45,36 @@ export interface Runnable {
 
 /**
  * Where a controller's requests come from: typically an informer's events, mapped to requests
- * and filtered by predicates. `start` registers and returns a function that unregisters.
+ * and filtered by predicates. `start` registers and returns a function that unregisters; a source
+ * may ask for a request to be queued after a delay (to batch bursts of updates).
  */
 export interface Source {
-  start(enqueue: (request: Request) => void): () => void;
+  start(enqueue: (request: Request, delayMs?: number) => void): () => void;
   /** Resolves true once the source's cache has synced. */
   waitForSync(signal: AbortSignal): Promise<boolean>;
 }
 
+/** Options of {@link informerSource}. */
+export interface InformerSourceOptions<T> {
+  /** The requests for an object (the object's own key, its owner's, …). */
+  readonly map: (obj: T) => readonly Request[];
+  readonly predicates?: readonly Predicate<T>[];
+  /**
+   * Queue the requests of update events this long after the update, collapsing a burst of
+   * updates into one reconcile (as Kubernetes' `--endpoint-updates-batch-period`). Creates and
+   * deletes are queued at once. @default 0
+   */
+  readonly updateBatchPeriodMs?: number;
+}
+
 /** A source on an informer: each event's objects are mapped to requests. */
-export function informerSource<K extends AnyKind>(
-  informer: Informer<K>,
-  options: {
-    /** The requests for an object (the object's own key, its owner's, …). */
-    readonly map: (obj: TypeOf<K>) => readonly Request[];
-    readonly predicates?: readonly Predicate<TypeOf<K>>[];
-  },
-): Source {
+export function informerSource<K extends AnyKind>(informer: Informer<K>, options: InformerSourceOptions<TypeOf<K>>): Source {
   const predicates = options.predicates ?? [];
+  const batch = options.updateBatchPeriodMs ?? 0;
   return {
     start(enqueue) {
-      const add = (obj: TypeOf<K>): void => {
-        for (const r of options.map(obj)) enqueue(r);
+      const add = (obj: TypeOf<K>, delayMs = 0): void => {
+        for (const r of options.map(obj)) enqueue(r, delayMs);
       };
       return informer.addEventHandler({
         onAdd: (obj) => {
@@ -75,8 +83,8 @@ export function informerSource<K extends AnyKind>(
         onUpdate: (oldObj, newObj) => {
           if (!passes(predicates, { type: 'update', oldObj, newObj })) return;
           // An update can move ownership or a mapping: enqueue both sides.
-          add(oldObj);
-          add(newObj);
+          add(oldObj, batch);
+          add(newObj, batch);
         },
         onDelete: (obj) => {
           if (passes(predicates, { type: 'delete', obj })) add(obj);
@@ -145,9 +153,10 @@ export class Controller implements Runnable {
     this.#sources.push(source);
   }
 
-  /** Queue a request directly. */
-  enqueue(request: Request): void {
-    this.queue.add(requestKey(request));
+  /** Queue a request, now or after `delayMs` (a request already waiting keeps the earlier time). */
+  enqueue(request: Request, delayMs = 0): void {
+    if (delayMs > 0) this.queue.addAfter(requestKey(request), delayMs);
+    else this.queue.add(requestKey(request));
   }
 
   /**
@@ -157,7 +166,7 @@ export class Controller implements Runnable {
   async start(signal: AbortSignal): Promise<void> {
     if (this.#started) throw new Error(`controller ${this.name} is started already`);
     this.#started = true;
-    const stops = this.#sources.map((s) => s.start((r) => this.enqueue(r)));
+    const stops = this.#sources.map((s) => s.start((r, delayMs) => this.enqueue(r, delayMs)));
     try {
       const synced = await Promise.all(this.#sources.map((s) => s.waitForSync(signal)));
       if (!synced.every(Boolean)) return;

@@ -140,6 +140,21 @@ export class NodeInfo {
   imageStates: Map<string, ImageState> = new Map();
   /** Bumped on every change. */
   generation = nextGeneration();
+  /**
+   * Values plugins derive from this node's pods (e.g. how many match a selector), by a key of the
+   * plugin's choosing, valid while `generation` is unchanged. Saves recounting the pods of the
+   * many nodes a cycle did not change.
+   */
+  readonly memo = new Map<string, { readonly generation: number; readonly value: number }>();
+
+  /** A value derived from this node's pods, computed once per generation. */
+  memoized(key: string, compute: (node: NodeInfo) => number): number {
+    const hit = this.memo.get(key);
+    if (hit !== undefined && hit.generation === this.generation) return hit.value;
+    const value = compute(this);
+    this.memo.set(key, { generation: this.generation, value });
+    return value;
+  }
 
   /**
    * @param storage Where to keep the hot numbers; the scheduler cache passes a slot of its packed

@@ -71,6 +71,8 @@ interface Constraint {
   readonly maxSkew: number;
   readonly topologyKey: string;
   readonly selector: Selector;
+  /** The selector's canonical string, to remember counts by. */
+  readonly selectorKey: string;
   readonly minDomains: number | undefined;
   readonly honorNodeAffinity: boolean;
   readonly honorNodeTaints: boolean;
@@ -112,6 +114,15 @@ interface ScoreState {
 
 const filterKey = stateKey<FilterState>('PreFilter' + names.PodTopologySpread);
 const scoreKey = stateKey<ScoreState>('PreScore' + names.PodTopologySpread);
+
+/**
+ * How many pods on `node` in `namespace`, not terminating, match the constraint's selector;
+ * remembered on the node until its pods change.
+ */
+function countOnNode(node: NodeInfo, c: Constraint, namespace: string | undefined): number {
+  if (c.selector.empty) return 0;
+  return node.memoized(`PodTopologySpread\u0000${namespace ?? ''}\u0000${c.selectorKey}`, (n) => countMatching(n.pods, c.selector, namespace));
+}
 
 /** How many pods of `pods` in `namespace`, not terminating, match `selector` (an empty selector matches none). */
 function countMatching(pods: readonly PodInfo[], selector: Selector, namespace: string | undefined): number {
@@ -179,6 +190,7 @@ export const podTopologySpread: PluginFactory = ({ args, handle }: { args: unkno
           maxSkew: c.maxSkew,
           topologyKey: c.topologyKey,
           selector,
+          selectorKey: selector.nothing ? '<nothing>' : selector.toString(),
           minDomains: c.minDomains,
           honorNodeAffinity: (c.nodeAffinityPolicy ?? 'Honor') === 'Honor',
           honorNodeTaints: (c.nodeTaintsPolicy ?? 'Ignore') === 'Honor',
@@ -190,11 +202,13 @@ export const podTopologySpread: PluginFactory = ({ args, handle }: { args: unkno
     if (relevant.length === 0) return out;
     const selector = defaultSelector(pod);
     if (selector.empty) return out;
+    const selectorKey = selector.nothing ? '<nothing>' : selector.toString();
     for (const c of relevant) {
       out.push({
         maxSkew: c.maxSkew,
         topologyKey: c.topologyKey,
         selector,
+        selectorKey,
         minDomains: c.minDomains,
         honorNodeAffinity: (c.nodeAffinityPolicy ?? 'Honor') === 'Honor',
         honorNodeTaints: (c.nodeTaintsPolicy ?? 'Ignore') === 'Honor',
@@ -233,7 +247,7 @@ export const podTopologySpread: PluginFactory = ({ args, handle }: { args: unkno
           if (!passesInclusion(c, pod, node, required)) return;
           const v = node.metadata.labels?.[c.topologyKey] ?? '';
           const m = counts[i] as Map<string, number>;
-          m.set(v, (m.get(v) ?? 0) + countMatching(ni.pods, c.selector, ns));
+          m.set(v, (m.get(v) ?? 0) + countOnNode(ni, c, ns));
         });
       }
       state.write(filterKey, new FilterState(constraints, counts, required));
@@ -295,7 +309,7 @@ export const podTopologySpread: PluginFactory = ({ args, handle }: { args: unkno
           const v = node.metadata.labels?.[c.topologyKey];
           const m = counts[i] as Map<string, number>;
           if (v === undefined || !m.has(v)) return;
-          m.set(v, (m.get(v) ?? 0) + countMatching(ni.pods, c.selector, ns));
+          m.set(v, (m.get(v) ?? 0) + countOnNode(ni, c, ns));
         });
       }
       state.write(scoreKey, { constraints, counts, weights, ignoredNodes });
@@ -308,7 +322,7 @@ export const podTopologySpread: PluginFactory = ({ args, handle }: { args: unkno
       s.constraints.forEach((c, i) => {
         const v = nodeInfo.labels?.[c.topologyKey];
         if (v === undefined) return;
-        const cnt = c.topologyKey === HOSTNAME ? countMatching(nodeInfo.pods, c.selector, pod.metadata.namespace) : ((s.counts[i] as Map<string, number>).get(v) ?? 0);
+        const cnt = c.topologyKey === HOSTNAME ? countOnNode(nodeInfo, c, pod.metadata.namespace) : ((s.counts[i] as Map<string, number>).get(v) ?? 0);
         score += cnt * (s.weights[i] as number) + (c.maxSkew - 1);
       });
       return Math.round(score);
