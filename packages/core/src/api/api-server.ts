@@ -67,7 +67,7 @@ import { applyMergePatch, threeWayMergePatch } from './merge-patch.js';
 import { namespaceLifecycle } from './namespace-lifecycle.js';
 import { compileFieldSelector, type FieldMatcher } from './selectors/field-selector.js';
 import { toSelector, type Selector } from './selectors/label-selector.js';
-import { parseObject, validateObject } from './validation.js';
+import { NO_STATUS_SCHEMA, parseObject, parseStatus, validateObject } from './validation.js';
 
 /** The annotation in which `apply` keeps the last applied configuration, as kubectl does. */
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -500,8 +500,8 @@ class ApiServerImpl implements ApiServer {
       // changes the candidate; so `current` is not handed out again after this point.
       const candidate = op.build(current);
       this.#checkType(kind, candidate);
-      const next = await this.#prepareUpdate(kind, candidate, toObject(entry), op.subresource, op.dryRun);
       const stored = entry.value as unknown as Obj;
+      const next = await this.#prepareUpdate(kind, candidate, stored, op.subresource, op.dryRun);
       if (jsonEqual(next, stored)) return toObject(entry);
       if (op.dryRun) return { ...next, metadata: { ...next.metadata, resourceVersion: current.metadata.resourceVersion } };
       let written: Entry;
@@ -518,8 +518,12 @@ class ApiServerImpl implements ApiServer {
     }
   }
 
-  /** Build the object to store for an update of `current` to `candidate`. */
-  async #prepareUpdate(kind: AnyKind, candidate: Obj, current: Obj, subresource: 'status' | undefined, dryRun: boolean): Promise<Obj> {
+  /**
+   * Build the object to store for an update of `stored` (the frozen stored value, without
+   * resourceVersion) to `candidate`.
+   */
+  async #prepareUpdate(kind: AnyKind, candidate: Obj, stored: Obj, subresource: 'status' | undefined, dryRun: boolean): Promise<Obj> {
+    const current = stored;
     const cm = current.metadata;
     if (!isPlainObject(candidate.metadata)) candidate.metadata = {};
     const m = candidate.metadata;
@@ -535,6 +539,19 @@ class ApiServerImpl implements ApiServer {
         details(kind, cm.name, cm.namespace),
         `Precondition failed: UID in precondition: ${String(m.uid)}, UID in object meta: ${String(cm.uid)}`,
       );
+
+    if (subresource === 'status' && !this.admission.hasMutating) {
+      // The status subresource changes status only: the rest is the stored, valid object, so
+      // only the status needs parsing (a status write is the most frequent write there is).
+      const status = parseStatus(kind, candidate.status, current);
+      if (status !== NO_STATUS_SCHEMA) {
+        const next = { ...stored } as Obj;
+        if (status === undefined) delete next.status;
+        else next.status = status;
+        await this.admission.validate({ operation: 'UPDATE', kind, object: next, oldObject: stored, dryRun, subresource });
+        return next;
+      }
+    }
 
     let obj: Obj;
     if (subresource === 'status') {
@@ -566,7 +583,7 @@ class ApiServerImpl implements ApiServer {
 
     const strategy = kind.strategy as KindStrategy<KubeObject>;
     let parsed = parseObject(kind, obj) as Obj;
-    const old = stripResourceVersion(current);
+    const old = stored;
     if (subresource === undefined) strategy.prepareForUpdate?.(parsed, old);
     const request: AdmissionRequest = {
       operation: 'UPDATE',

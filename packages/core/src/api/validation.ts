@@ -194,3 +194,30 @@ export function validateObject(kind: AnyKind, obj: KubeObject, old: KubeObject |
   if (strategy.validate) causes.push(...strategy.validate(obj, old));
   if (causes.length > 0) throw invalid(kind, obj, causes);
 }
+
+/** What {@link parseStatus} returns when the kind's schema has no separate status schema. */
+export const NO_STATUS_SCHEMA = Symbol('no status schema');
+
+/**
+ * Parse only the `status` of an object with the status field of its kind's schema (the status
+ * subresource changes nothing else, so nothing else needs parsing again). Returns
+ * {@link NO_STATUS_SCHEMA} when the kind's schema is not an object schema with a `status` field.
+ * @throws {@link InvalidError} naming `status.…` fields.
+ */
+export function parseStatus(kind: AnyKind, status: unknown, obj: KubeObject): unknown {
+  const shape = (kind.schema as { shape?: Record<string, z.ZodType | undefined> }).shape;
+  const schema = shape?.['status'];
+  if (schema === undefined) return NO_STATUS_SCHEMA;
+  const result = schema.safeParse(status);
+  if (!result.success) {
+    throw invalid(
+      kind,
+      obj,
+      issuesToCauses(
+        result.error.issues.map((i) => ({ ...i, path: ['status', ...i.path] })),
+        { status },
+      ),
+    );
+  }
+  return result.data;
+}

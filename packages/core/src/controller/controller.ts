@@ -55,7 +55,7 @@ export interface Source {
 }
 
 /** Options of {@link informerSource}. */
-export interface InformerSourceOptions<T> {
+export interface InformerSourceOptions<T extends KubeObject> {
   /** The requests for an object (the object's own key, its owner's, …). */
   readonly map: (obj: T) => readonly Request[];
   readonly predicates?: readonly Predicate<T>[];

@@ -71,8 +71,8 @@ interface Constraint {
   readonly maxSkew: number;
   readonly topologyKey: string;
   readonly selector: Selector;
-  /** The selector's canonical string, to remember counts by. */
-  readonly selectorKey: string;
+  /** What counts of matching pods are remembered by on each node: the namespace and the selector. */
+  readonly memoKey: string;
   readonly minDomains: number | undefined;
   readonly honorNodeAffinity: boolean;
   readonly honorNodeTaints: boolean;
@@ -115,13 +115,21 @@ interface ScoreState {
 const filterKey = stateKey<FilterState>('PreFilter' + names.PodTopologySpread);
 const scoreKey = stateKey<ScoreState>('PreScore' + names.PodTopologySpread);
 
+function memoKey(pod: kinds.Pod, selector: Selector): string {
+  return `PodTopologySpread\u0000${pod.metadata.namespace ?? ''}\u0000${selector.nothing ? '<nothing>' : selector.toString()}`;
+}
+
 /**
  * How many pods on `node` in `namespace`, not terminating, match the constraint's selector;
  * remembered on the node until its pods change.
  */
 function countOnNode(node: NodeInfo, c: Constraint, namespace: string | undefined): number {
   if (c.selector.empty) return 0;
-  return node.memoized(`PodTopologySpread\u0000${namespace ?? ''}\u0000${c.selectorKey}`, (n) => countMatching(n.pods, c.selector, namespace));
+  const hit = node.memo.get(c.memoKey);
+  if (hit !== undefined && hit.generation === node.generation) return hit.value;
+  const value = countMatching(node.pods, c.selector, namespace);
+  node.memo.set(c.memoKey, { generation: node.generation, value });
+  return value;
 }
 
 /** How many pods of `pods` in `namespace`, not terminating, match `selector` (an empty selector matches none). */
@@ -190,7 +198,7 @@ export const podTopologySpread: PluginFactory = ({ args, handle }: { args: unkno
           maxSkew: c.maxSkew,
           topologyKey: c.topologyKey,
           selector,
-          selectorKey: selector.nothing ? '<nothing>' : selector.toString(),
+          memoKey: memoKey(pod, selector),
           minDomains: c.minDomains,
           honorNodeAffinity: (c.nodeAffinityPolicy ?? 'Honor') === 'Honor',
           honorNodeTaints: (c.nodeTaintsPolicy ?? 'Ignore') === 'Honor',
@@ -202,13 +210,13 @@ export const podTopologySpread: PluginFactory = ({ args, handle }: { args: unkno
     if (relevant.length === 0) return out;
     const selector = defaultSelector(pod);
     if (selector.empty) return out;
-    const selectorKey = selector.nothing ? '<nothing>' : selector.toString();
+    const key = memoKey(pod, selector);
     for (const c of relevant) {
       out.push({
         maxSkew: c.maxSkew,
         topologyKey: c.topologyKey,
         selector,
-        selectorKey,
+        memoKey: key,
         minDomains: c.minDomains,
         honorNodeAffinity: (c.nodeAffinityPolicy ?? 'Honor') === 'Honor',
         honorNodeTaints: (c.nodeTaintsPolicy ?? 'Ignore') === 'Honor',
