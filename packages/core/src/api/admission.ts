@@ -27,8 +27,8 @@ import type { KubeObject } from '../meta/object-meta.js';
 export interface AdmissionRequest {
   readonly operation: 'CREATE' | 'UPDATE' | 'DELETE';
   readonly kind: AnyKind;
-  /** `'status'` for a status update; absent for the main resource. */
-  readonly subresource?: 'status';
+  /** `'status'` for a status update, `'binding'` for a pod's binding; absent for the main resource. */
+  readonly subresource?: 'status' | 'binding';
   /**
    * The object as it will be stored. Mutating plugins may change it. For DELETE, the object being
    * deleted.

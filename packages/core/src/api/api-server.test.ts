@@ -667,3 +667,29 @@ spec:
     );
   });
 });
+
+describe('binding', () => {
+  it('binds a pod to a node in one write: spec.nodeName and PodScheduled=True', async () => {
+    const { client, store } = await setup();
+    const p = await client.create(kinds.Pod, pod('web'));
+    const before = await store.revision();
+    const bound = await client.bind({ namespace: 'default', name: 'web' }, { nodeName: 'node-1', uid: p.metadata.uid });
+    expect(await store.revision()).toBe(before + 1);
+    expect(bound.spec.nodeName).toBe('node-1');
+    expect(bound.status?.conditions?.find((c) => c.type === 'PodScheduled')).toMatchObject({ status: 'True', lastTransitionTime: '2026-11-25T12:00:00Z' });
+    expect(bound.metadata.generation).toBe(p.metadata.generation);
+  });
+
+  it('refuses to bind a bound pod, a pod being deleted, another uid, or a bad node name', async () => {
+    const { client } = await setup();
+    await client.create(kinds.Pod, pod('a', { nodeName: 'node-1' }));
+    await expect(client.bind({ name: 'a' }, { nodeName: 'node-2' })).rejects.toThrow('pod a is already assigned to node "node-1"');
+    await client.create(kinds.Pod, { ...pod('b'), metadata: { name: 'b', namespace: 'default', finalizers: ['example.com/hold'] } });
+    await client.delete(kinds.Pod, { name: 'b' });
+    await expect(client.bind({ name: 'b' }, { nodeName: 'node-2' })).rejects.toBeInstanceOf(ConflictError);
+    await client.create(kinds.Pod, pod('c'));
+    await expect(client.bind({ name: 'c' }, { nodeName: 'node-2', uid: 'someone-else' })).rejects.toBeInstanceOf(ConflictError);
+    await expect(client.bind({ name: 'c' }, { nodeName: 'Not A Node' })).rejects.toBeInstanceOf(InvalidError);
+    await expect(client.bind({ name: 'missing' }, { nodeName: 'node-2' })).rejects.toBeInstanceOf(NotFoundError);
+  });
+});

@@ -44,6 +44,8 @@ import {
 } from '../errors.js';
 import { builtinKinds } from '../kinds/builtin.js';
 import { KindRegistry, type AnyKind, type InputOf, type KindStrategy, type TypeOf } from '../kinds/kind.js';
+import type { Pod } from '../kinds/core/pod.js';
+import { validateDns1123Subdomain } from '../meta/validation.js';
 import type { KubeObject, ObjectKey } from '../meta/object-meta.js';
 import { CompactedError, StoreError } from '../store/errors.js';
 import type { Entry, JsonValue, Store, StoreEvent } from '../store/store.js';
@@ -467,6 +469,40 @@ class ApiServerImpl implements ApiServer {
     });
   }
 
+  async bind(key: ObjectKey, target: { nodeName: string; uid?: string | undefined }, options: WriteOptions = {}): Promise<Obj> {
+    const kind = this.#kind('v1', 'Pod');
+    await this.#whenReady();
+    const problems = validateDns1123Subdomain(target.nodeName);
+    if (problems.length > 0)
+      throw new InvalidError({ ...details(kind, key.name), causes: problems.map((m) => ({ field: 'target.name', message: `Invalid value: "${target.nodeName}": ${m}`, type: 'FieldValueInvalid' })) });
+    return this.#write(kind, key, {
+      subresource: 'binding',
+      dryRun: options.dryRun === true,
+      retry: true,
+      build: (current) => ({ ...current, metadata: { ...current.metadata, ...(target.uid === undefined ? {} : { uid: target.uid }) }, spec: { ...(current.spec as object), nodeName: target.nodeName } }),
+    });
+  }
+
+  /** A pod's binding: `spec.nodeName` set once, and `PodScheduled=True`, without parsing the pod again. */
+  async #prepareBinding(kind: AnyKind, candidate: Obj, stored: Obj, dryRun: boolean): Promise<Obj> {
+    const name = stored.metadata.name ?? '';
+    const spec = stored.spec as { nodeName?: string };
+    const nodeName = (candidate.spec as { nodeName: string }).nodeName;
+    if (spec.nodeName) throw new ConflictError(details(kind, name, stored.metadata.namespace), `pod ${name} is already assigned to node "${spec.nodeName}"`);
+    if (stored.metadata.deletionTimestamp)
+      throw new ConflictError(details(kind, name, stored.metadata.namespace), `pod ${name} is being deleted, cannot be assigned to a host`);
+    const status = (stored.status ?? {}) as { conditions?: { type: string; status: string; lastTransitionTime?: string }[] };
+    const conditions = (status.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
+    const now = formatTime(this.clock.now());
+    const next = {
+      ...stored,
+      spec: { ...(stored.spec as object), nodeName },
+      status: { ...status, conditions: [...conditions, { type: 'PodScheduled', status: 'True', lastTransitionTime: now }] },
+    } as Obj;
+    await this.admission.validate({ operation: 'UPDATE', kind, object: next, oldObject: stored, dryRun, subresource: 'binding' });
+    return next;
+  }
+
   #inputForKey(kind: AnyKind, input: unknown): Obj {
     if (!isPlainObject(input) || !isPlainObject(input.metadata)) throw new BadRequestError(`a ${kind.kind} with metadata is required`, details(kind));
     const obj = input as Obj;
@@ -484,7 +520,7 @@ class ApiServerImpl implements ApiServer {
     kind: AnyKind,
     key: ObjectKey,
     op: {
-      subresource: 'status' | undefined;
+      subresource: 'status' | 'binding' | undefined;
       dryRun: boolean;
       retry: boolean;
       build: (current: Obj) => Obj;
@@ -522,7 +558,7 @@ class ApiServerImpl implements ApiServer {
    * Build the object to store for an update of `stored` (the frozen stored value, without
    * resourceVersion) to `candidate`.
    */
-  async #prepareUpdate(kind: AnyKind, candidate: Obj, stored: Obj, subresource: 'status' | undefined, dryRun: boolean): Promise<Obj> {
+  async #prepareUpdate(kind: AnyKind, candidate: Obj, stored: Obj, subresource: 'status' | 'binding' | undefined, dryRun: boolean): Promise<Obj> {
     const current = stored;
     const cm = current.metadata;
     if (!isPlainObject(candidate.metadata)) candidate.metadata = {};
@@ -540,6 +576,7 @@ class ApiServerImpl implements ApiServer {
         `Precondition failed: UID in precondition: ${String(m.uid)}, UID in object meta: ${String(cm.uid)}`,
       );
 
+    if (subresource === 'binding') return this.#prepareBinding(kind, candidate, stored, dryRun);
     if (subresource === 'status' && !this.admission.hasMutating) {
       // The status subresource changes status only: the rest is the stored, valid object, so
       // only the status needs parsing (a status write is the most frequent write there is).
@@ -926,6 +963,7 @@ class ApiServerImpl implements ApiServer {
       watch: <K extends AnyKind>(kind: K, options?: WatchOptions) =>
         this.watch(kind, options) as unknown as Observable<WatchEvent<TypeOf<K>>>,
       apply: (manifests, options) => this.apply(manifests, options),
+      bind: (key, target, options) => this.bind(key, target, options) as Promise<TypeOf<typeof Pod>>,
     };
      
     return client;

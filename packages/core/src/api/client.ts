@@ -11,6 +11,7 @@
 import type { Observable } from 'rxjs';
 import type { AnyKind, InputOf, TypeOf } from '../kinds/kind.js';
 import type { KubeObject, ObjectKey } from '../meta/object-meta.js';
+import type { Pod } from '../kinds/core/pod.js';
 import type { MergePatch } from './merge-patch.js';
 import type { LabelSelectorObject, Selector } from './selectors/label-selector.js';
 import type { FieldSelector } from './selectors/field-selector.js';
@@ -181,6 +182,14 @@ export interface Client {
    * @throws {@link NotFoundError}, {@link ConflictError} (a failed precondition).
    */
   delete<K extends AnyKind>(kind: K, key: ObjectKey, options?: DeleteOptions): Promise<TypeOf<K>>;
+
+  /**
+   * Bind a pod to a node, as Kubernetes' `pods/binding` subresource: sets `spec.nodeName` and the
+   * `PodScheduled=True` condition in one write. What a scheduler calls.
+   * @throws {@link ConflictError} if the pod is bound already, being deleted, or not of `uid`.
+   * @throws {@link NotFoundError}, {@link InvalidError} (a bad node name).
+   */
+  bind(key: ObjectKey, target: { readonly nodeName: string; readonly uid?: string | undefined }, options?: WriteOptions): Promise<Pod>;
 
   /**
    * Watch objects of a kind. The Observable errors with {@link GoneError} when the requested

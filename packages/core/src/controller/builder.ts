@@ -24,7 +24,7 @@
 import type { AnyKind, TypeOf } from '../kinds/kind.js';
 import type { Manager } from '../manager/manager.js';
 import type { RateLimiter } from '../queue/rate-limiter.js';
-import { Controller, informerSource, requestForObject, requestsForOwner, type InformerSourceOptions, type Source } from './controller.js';
+import { Controller, informerSource, requestForObject, requestsForOwner, type Source } from './controller.js';
 import type { Predicate } from './predicates.js';
 import { reconcilerFunc, type ReconcileFunc, type Reconciler, type Request } from './reconciler.js';
 
@@ -74,7 +74,7 @@ export class ControllerBuilder {
   /**
    * Watch objects of `kind` that the `for` kind owns, and reconcile their owner.
    * @param options.onlyController Follow only the `controller: true` reference. @default true
-   * @param options.updateBatchPeriodMs Collapse bursts of updates of owned objects (see {@link InformerSourceOptions}). @default 0
+   * @param options.updateBatchPeriodMs Collapse bursts of updates of owned objects into one reconcile per this many ms. @default 0
    */
   owns<K extends AnyKind>(
     kind: K,

@@ -37,6 +37,7 @@ import type { Runnable } from '../controller/controller.js';
 import { ApiEventRecorder, type EventRecorder } from '../events/event-recorder.js';
 import { InformerFactory } from '../informer/informer-factory.js';
 import type { AnyKind } from '../kinds/kind.js';
+import { Pod } from '../kinds/core/pod.js';
 import type { KubeObject } from '../meta/object-meta.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import { noopMetrics, type Metrics } from '../observability/metrics.js';
@@ -238,6 +239,7 @@ class ManagerImpl implements Manager {
       patch: async (kind, key, patch, options) => settle(kind, await client.patch(kind, key, patch, options)),
       delete: async (kind, key, options) => settle(kind, await client.delete(kind, key, options)),
       apply: (manifests, options) => client.apply(manifests, options),
+      bind: async (key, target, options) => settle(Pod, await client.bind(key, target, options)),
     };
   }
 }

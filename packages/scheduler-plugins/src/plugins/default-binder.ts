@@ -1,8 +1,7 @@
 /**
- * DefaultBinder (Bind): binds the pod the way Kubernetes' binding subresource does, in two writes
- * since Harbormaster has no binding subresource: `spec.nodeName` set once (a merge patch guarded
- * by the pod's uid; the API refuses to move a bound pod), then the condition `PodScheduled=True`
- * through the status subresource.
+ * DefaultBinder (Bind): binds the pod through the API's binding subresource (`client.bind`), which
+ * sets `spec.nodeName` and the condition `PodScheduled=True` in one write, guarded by the pod's
+ * uid; the API refuses to move a bound pod.
  *
  * @module
  */
@@ -10,16 +9,13 @@ import { kinds } from '@harbormaster/core';
 import type { CycleState } from '../framework/cycle-state.js';
 import type { BindPlugin, Handle, PluginFactory } from '../framework/interface.js';
 import type { PluginStatus } from '../framework/status.js';
-import { patchPodStatus } from '../helpers/pod-status.js';
 import { names } from './names.js';
 
-/** Bind `pod` to `nodeName`: set `spec.nodeName`, then `PodScheduled=True`. */
+/** Bind `pod` to `nodeName`: `spec.nodeName` and `PodScheduled=True`, in one write. */
 export async function bindPod(options: { readonly handle: Pick<Handle, 'client' | 'clock'>; readonly pod: kinds.Pod; readonly nodeName: string }): Promise<kinds.Pod> {
   const { handle, pod, nodeName } = options;
   const key = { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '' };
-  const bound = await handle.client.patch(kinds.Pod, key, { metadata: { uid: pod.metadata.uid }, spec: { nodeName } });
-  const scheduled = await patchPodStatus({ client: handle.client, clock: handle.clock, pod: bound, condition: { type: 'PodScheduled', status: 'True' } });
-  return scheduled ?? bound;
+  return handle.client.bind(key, { nodeName, uid: pod.metadata.uid });
 }
 
 /** The DefaultBinder plugin. */
