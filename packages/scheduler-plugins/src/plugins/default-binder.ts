@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { kinds } from '@harbormaster/core';
+import type { kinds } from '@harbormaster/core';
 import type { CycleState } from '../framework/cycle-state.js';
 import type { BindPlugin, Handle, PluginFactory } from '../framework/interface.js';
 import type { PluginStatus } from '../framework/status.js';
