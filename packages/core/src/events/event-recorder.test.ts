@@ -73,4 +73,19 @@ describe('ApiEventRecorder', () => {
     const events = (await api.client.list(kinds.Event)).items;
     expect(events.map((e) => [e.metadata.namespace, e.involvedObject.kind])).toEqual([['default', 'Node']]);
   });
+
+  it('drops events about one object beyond a burst of 25, refilling one every 5 minutes', async () => {
+    const { api, pod, recorder, clock } = await setup();
+    for (let i = 0; i < 40; i++) recorder.event(pod, 'Normal', 'Tick', `tick ${i}`);
+    await recorder.flush();
+    const ticks = () => api.client.list(kinds.Event).then((l) => l.items.filter((e) => e.reason === 'Tick'));
+    // 9 distinct Events, then one combined Event counting the other 16 of the 25 let through.
+    const first = await ticks();
+    expect(first.reduce((n, e) => n + (e.count ?? 0), 0)).toBe(25);
+    await clock.advance(300_000);
+    recorder.event(pod, 'Normal', 'Tick', 'tick after five minutes');
+    recorder.event(pod, 'Normal', 'Tick', 'one too many');
+    await recorder.flush();
+    expect((await ticks()).reduce((n, e) => n + (e.count ?? 0), 0)).toBe(26);
+  });
 });

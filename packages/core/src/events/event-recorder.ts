@@ -5,7 +5,10 @@
  *   updates the existing Event: `count` + 1 and a new `lastTimestamp`, instead of a new object;
  * - when 10 or more events about one object share type and reason but differ in message within
  *   10 minutes, they are combined into one Event whose message starts with
- *   `(combined from similar events): `.
+ *   `(combined from similar events): `;
+ * - a spam filter drops the events about one object from one source beyond a burst of 25, which
+ *   refills at one every 5 minutes (a ReplicaSet creating 10,000 pods records 25 SuccessfulCreate
+ *   Events, as in Kubernetes).
  *
  * Recording never blocks and never throws: writes happen in the background, in order, and a
  * failed write is logged. `flush()` waits for the writes (the manager calls it on shutdown).
@@ -53,6 +56,15 @@ export interface EventRecorderOptions {
   readonly aggregateThreshold?: number;
   /** How many event keys to remember. @default 4096 */
   readonly cacheSize?: number;
+  /** The spam filter's burst: events about one object from this source before it throttles. @default 25 */
+  readonly spamBurst?: number;
+  /** How often the spam filter gives back one event, in ms. @default 300000 (5 minutes) */
+  readonly spamRefillMs?: number;
+}
+
+interface Bucket {
+  tokens: number;
+  at: number;
 }
 
 interface Recorded {
@@ -82,6 +94,10 @@ export class ApiEventRecorder implements EventRecorder {
   readonly #recorded = new Map<string, Recorded>();
   /** Similar events: key without message → the messages seen. */
   readonly #similar = new Map<string, Similar>();
+  /** The spam filter's token buckets, by involved object. */
+  readonly #buckets = new Map<string, Bucket>();
+  readonly #spamBurst: number;
+  readonly #spamRefillMs: number;
   #queue: Promise<void> = Promise.resolve();
   #lastNanos = 0n;
   #pending = 0;
@@ -95,6 +111,27 @@ export class ApiEventRecorder implements EventRecorder {
     this.#windowMs = options.windowMs ?? 600_000;
     this.#threshold = options.aggregateThreshold ?? 10;
     this.#cacheSize = options.cacheSize ?? 4096;
+    this.#spamBurst = options.spamBurst ?? 25;
+    this.#spamRefillMs = options.spamRefillMs ?? 300_000;
+  }
+
+  /** Whether the spam filter lets one more event about `key` through now (takes a token if so). */
+  #allow(key: string, now: number): boolean {
+    let b = this.#buckets.get(key);
+    if (b === undefined) {
+      b = { tokens: this.#spamBurst, at: now };
+      this.#buckets.set(key, b);
+      if (this.#buckets.size > this.#cacheSize) {
+        const oldest = this.#buckets.keys().next().value;
+        if (oldest !== undefined) this.#buckets.delete(oldest);
+      }
+    } else {
+      b.tokens = Math.min(this.#spamBurst, b.tokens + (now - b.at) / this.#spamRefillMs);
+      b.at = now;
+    }
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
   }
 
   event(object: KubeObject, type: EventType, reason: string, message: string): void {
@@ -107,6 +144,11 @@ export class ApiEventRecorder implements EventRecorder {
       ...(object.metadata.uid ? { uid: object.metadata.uid } : {}),
       ...(object.metadata.resourceVersion ? { resourceVersion: object.metadata.resourceVersion } : {}),
     };
+    const objectKey = [this.#component, this.#host ?? '', ref.kind, ref.namespace ?? '', ref.name, ref.uid ?? '', ref.apiVersion].join('\u0000');
+    if (!this.#allow(objectKey, now)) {
+      this.#log.debug({ reason, object: `${ref.namespace ?? ''}/${ref.name}` }, 'event dropped by the spam filter');
+      return;
+    }
     const similarKey = [this.#component, ref.kind, ref.namespace ?? '', ref.name, ref.uid ?? '', type, reason].join('\u0000');
     let text = message;
     const similar = this.#similar.get(similarKey);
