@@ -304,10 +304,13 @@ class ProcessRuntime implements ContainerRuntime {
     shim.unref();
 
     const pid = await until(SETTLE_TIMEOUT_MS, async () => {
+      // Whether the shim had ended before the read: a command that exits at once can run to its
+      // end while the read is under way, and its pid must not then be taken for a failed start.
+      const ended = spawnError !== undefined || shimExited;
       const text = await readFile(join(dir, 'pid'), 'utf8').catch(() => '');
       const n = Number.parseInt(text, 10);
       if (n > 0) return n;
-      if (spawnError !== undefined || shimExited) return 0;
+      if (ended) return 0;
       return undefined;
     });
     if (pid === undefined || pid === 0 || shim.pid === undefined) {
