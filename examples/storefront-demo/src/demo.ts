@@ -3,9 +3,13 @@
  * workloads — on Docker when an engine answers, else as local processes. It shows what the control
  * loop does: pods created and scheduled, one killed and replaced, a rolling update from v2.1 to
  * v3, and a scale-out under real CPU load, then cleans up. It finishes by itself in under a minute.
+ *
+ * `npm run demo -- --simulated` runs the same story on three simulated nodes (in the manner of
+ * kwok): no containers, and the load is reported to the HPA by a metrics source the demo sets.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { staticMetricsSource } from '@harbormaster/builtin-controllers';
 import { createControlPlane, type ControlPlane } from '@harbormaster/control-plane';
 import { kinds, type ContainerRuntime } from '@harbormaster/core';
 import { checkDocker, dockerRuntime } from '@harbormaster/runtime-docker';
@@ -60,19 +64,46 @@ async function get(url: string): Promise<string> {
   return (await res.text()).trim();
 }
 
+const simulated = process.argv.includes('--simulated');
+/** With simulated nodes, what the demo tells the HPA the pods' CPU is. */
+const simulatedMetrics = staticMetricsSource({ windowMs: 1000 });
+
+/** Ask every endpoint of the Service who it is (real pods), or list them (simulated pods). */
+async function show(cp: ControlPlane, out: Printer): Promise<void> {
+  for (const url of await endpoints(cp)) {
+    if (simulated) out.line(`endpoint ${url} (a simulated pod: nothing listens)`);
+    else out.line(`GET ${url} → ${await get(url)}`);
+  }
+}
+
+/** Simulated load: what the pods' CPU would be, reported to the HPA's metrics source. */
+async function simulateLoad(cp: ControlPlane, busy: boolean): Promise<void> {
+  const source = simulatedMetrics;
+  for (const p of (await cp.client.list(kinds.Pod, { labelSelector: 'app=storefront' })).items) {
+    source.setPodMetric({ pod: p.metadata.name ?? '', metric: 'cpu', value: busy ? '400m' : '10m' });
+  }
+}
+
 async function main(): Promise<void> {
   const out = new Printer();
   out.scene('Starting an embedded control plane');
-  const { runtime, what } = await chooseRuntime(out);
-  const cp = await createControlPlane({
-    runtime,
-    nodeAgent: { nodeName: 'local', syncPeriodMs: 250, statsIntervalMs: 1000 },
-    // The demo's only speed-up over Kubernetes' defaults: the HPA looks every 3 s, not 15 s.
-    hpa: { syncPeriodMs: 3000 },
-  });
-  await cp.start();
-  out.follow(cp);
-  out.line(`API server, scheduler and the built-in controllers are running; node "local" runs containers on ${what}`);
+  // The demo's only speed-up over Kubernetes' defaults: the HPA looks every 3 s, not 15 s.
+  const hpa = { syncPeriodMs: 3000 };
+  let cp: ControlPlane;
+  if (simulated) {
+    // Simulated metrics, sampled over a 1 s window (the HPA ignores samples older than a window
+    // past a pod's readiness, as Kubernetes does).
+    cp = await createControlPlane({ nodes: { nodes: 3, readyDelayMs: 400 }, hpa, hpaMetrics: simulatedMetrics });
+    await cp.start();
+    out.follow(cp);
+    out.line('API server, scheduler and the built-in controllers are running, with 3 simulated nodes (no containers)');
+  } else {
+    const { runtime, what } = await chooseRuntime(out);
+    cp = await createControlPlane({ runtime, nodeAgent: { nodeName: 'local', syncPeriodMs: 250, statsIntervalMs: 1000 }, hpa });
+    await cp.start();
+    out.follow(cp);
+    out.line(`API server, scheduler and the built-in controllers are running; node "local" runs containers on ${what}`);
+  }
 
   try {
     out.scene('kubectl apply -f storefront.yaml -f storefront-hpa.yaml');
@@ -83,7 +114,7 @@ async function main(): Promise<void> {
     }
     await until('3 ready pods', async () => (await readyPods(cp)).length === 3);
     await until('3 endpoints', async () => (await endpoints(cp)).length === 3);
-    for (const url of await endpoints(cp)) out.line(`GET ${url} → ${await get(url)}`);
+    await show(cp, out);
     await out.pause();
 
     out.scene('A pod dies: the ReplicaSet replaces it');
@@ -109,14 +140,19 @@ async function main(): Promise<void> {
       return s?.observedGeneration === d.metadata.generation && s?.updatedReplicas === 3 && s.availableReplicas === 3 && s.replicas === 3;
     }, 30_000);
     out.endProgress();
-    for (const url of await endpoints(cp)) out.line(`GET ${url} → ${await get(url)}`);
+    await show(cp, out);
     await out.pause();
 
     out.scene('Load: the HorizontalPodAutoscaler scales out (target 70% of the 100m CPU request)');
     const stopLoad = new AbortController();
     let requests = 0;
-    const load = Array.from({ length: 4 }, async () => {
+    const load = Array.from({ length: simulated ? 1 : 4 }, async () => {
       while (!stopLoad.signal.aborted) {
+        if (simulated) {
+          await simulateLoad(cp, true);
+          await new Promise((r) => setTimeout(r, 250));
+          continue;
+        }
         const urls = await endpoints(cp);
         const url = urls[requests % Math.max(1, urls.length)];
         requests++;
@@ -129,7 +165,7 @@ async function main(): Promise<void> {
         const hpa = await cp.client.get(kinds.HorizontalPodAutoscaler, { name: 'storefront-hpa' });
         const cpu = hpa.status?.currentMetrics?.[0]?.resource?.current.averageUtilization;
         const state = `CPU ${cpu === undefined ? '…' : `${cpu}%`} of request; replicas ${hpa.status?.currentReplicas ?? 3} → desired ${hpa.status?.desiredReplicas || (hpa.status?.currentReplicas ?? 3)}`;
-        out.progress(`${requests} requests sent; ${state}`, state);
+        out.progress(`${simulated ? 'simulated load: 400m CPU per pod' : `${requests} requests sent`}; ${state}`, state);
         return (await readyPods(cp)).length >= 7;
       }, 35_000);
     } finally {
