@@ -46,6 +46,7 @@ import {
   type Reconciler,
   type Request,
   type Result,
+  jsonEqual,
 } from '@harbormaster/core';
 import { customResourceKind, customResourceKinds, isCustomResourceKind, type CustomResourceKindDefinition } from './custom-resource-kind.js';
 import { invalid, notSupported } from './field-causes.js';
@@ -64,10 +65,6 @@ export interface CrdControllerOptions {
   readonly api: Pick<ApiServer, 'registry' | 'admission'>;
   /** How often to check again while custom resources of a deleted CRD remain. @default 5000 */
   readonly instanceDeletionCheckMs?: number;
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function conditionTrue(crd: CRD, type: string): boolean {
@@ -166,7 +163,7 @@ export class CustomResourceDefinitionReconciler implements Reconciler {
     const storage = crd.spec.versions.find((v) => v.storage)?.name;
     const stored = crd.status?.storedVersions ?? [];
     if (storage !== undefined && !stored.includes(storage)) (crd.status ??= {}).storedVersions = [...stored, storage];
-    if (!sameJson(original, crd.status)) await ctx.client.updateStatus(kinds.CustomResourceDefinition, crd);
+    if (!jsonEqual(original, crd.status)) await ctx.client.updateStatus(kinds.CustomResourceDefinition, crd);
     return undefined;
   }
 
@@ -249,7 +246,7 @@ export class CustomResourceDefinitionReconciler implements Reconciler {
       const kind = this.#storageKind(crd);
       const before = structuredClone(crd.status);
       setCondition(crd, { type: 'Terminating', status: 'True', reason: 'InstanceDeletionInProgress', message: 'CustomResource deletion is in progress' }, now);
-      if (!sameJson(before, crd.status)) crd = await ctx.client.updateStatus(kinds.CustomResourceDefinition, crd);
+      if (!jsonEqual(before, crd.status)) crd = await ctx.client.updateStatus(kinds.CustomResourceDefinition, crd);
       if (kind !== undefined) {
         const remaining = await deleteInstances(kind, ctx);
         if (remaining > 0) {
@@ -259,7 +256,7 @@ export class CustomResourceDefinitionReconciler implements Reconciler {
             { type: 'Terminating', status: 'True', reason: 'InstanceDeletionCheck', message: `could not confirm zero CustomResources remaining: ${remaining} remaining` },
             now,
           );
-          if (!sameJson(check, crd.status)) await ctx.client.updateStatus(kinds.CustomResourceDefinition, crd);
+          if (!jsonEqual(check, crd.status)) await ctx.client.updateStatus(kinds.CustomResourceDefinition, crd);
           return { requeueAfter: this.#checkMs };
         }
       }
@@ -353,7 +350,7 @@ function validateCrdRequest(req: AdmissionRequest): void {
       }
       const pruned = structuredClone(d.value);
       pruneValue(pruned, d.schema);
-      if (!sameJson(pruned, d.value)) {
+      if (!jsonEqual(pruned, d.value)) {
         causes.push(invalid(d.path, d.value, 'must not have unknown fields'));
         continue;
       }

@@ -18,8 +18,8 @@ import {
   kinds,
   ownerReference,
   type ReconcileContext,
+  jsonEqual,
 } from '@harbormaster/core';
-import { jsonEqual } from '../replicaset/canonical-json.js';
 import {
   activeReplicaSets,
   actualReplicaCount,

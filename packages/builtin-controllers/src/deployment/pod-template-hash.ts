@@ -11,8 +11,8 @@
  *
  * @module
  */
-import type { kinds } from '@harbormaster/core';
-import { canonicalJson, jsonEqual } from '../replicaset/canonical-json.js';
+import { jsonEqual, type kinds } from '@harbormaster/core';
+import { canonicalJson } from '../replicaset/canonical-json.js';
 
 /** The label (and selector key) a Deployment adds to its ReplicaSets and their pods. */
 export const POD_TEMPLATE_HASH_LABEL = 'pod-template-hash';

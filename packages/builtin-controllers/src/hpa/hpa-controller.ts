@@ -46,6 +46,7 @@ import {
   type Request,
   type Result,
   type Selector,
+  jsonEqual,
 } from '@harbormaster/core';
 import type { MetricsSource } from './metrics-source.js';
 import {
@@ -118,16 +119,6 @@ function errorMessage(e: unknown): string {
 /** A milli-value as Kubernetes writes it (`resource.NewMilliQuantity(v, DecimalSI)`): `350m`, `2k`. */
 function milliQuantity(milli: number): string {
   return formatQuantity(milli / 1000);
-}
-
-function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
-  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
-  if (ka.length !== kb.length) return false;
-  return ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
 /**
@@ -343,7 +334,7 @@ class AutoscalerSync {
   }
 
   async #updateStatusIfNeeded(): Promise<void> {
-    if (deepEqual(this.#original, this.#hpa.status)) return;
+    if (jsonEqual(this.#original, this.#hpa.status)) return;
     await this.#ctx.client.updateStatus(kinds.HorizontalPodAutoscaler, this.#hpa);
   }
 

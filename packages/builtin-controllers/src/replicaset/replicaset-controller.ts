@@ -47,9 +47,9 @@ import {
   type Request,
   type Result,
   type Selector,
+  jsonEqual,
 } from '@harbormaster/core';
 import { cachedSelector, claimObjects, recheckDeletionTimestamp } from './controller-ref-manager.js';
-import { jsonEqual } from './canonical-json.js';
 import { ControllerExpectations, EXPECTATIONS_TIMEOUT_MS } from './expectations.js';
 import { podsToDelete } from './pod-deletion-order.js';
 import { keyOf, podAvailableAt, podFacts } from './pod-utils.js';

@@ -36,6 +36,7 @@ import {
   type Reconciler,
   type Request,
   type Result,
+  jsonEqual,
 } from '@harbormaster/core';
 import {
   findPort,
@@ -50,7 +51,6 @@ import {
   shouldPodBeInEndpoints,
   shouldSetHostname,
 } from './pod-endpoints.js';
-import { jsonEqual } from './json-equal.js';
 
 /** The value of `endpointslice.kubernetes.io/managed-by` on the slices this controller manages. */
 export const ENDPOINTSLICE_CONTROLLER_NAME = 'endpointslice-controller.k8s.io';

@@ -37,9 +37,9 @@ import {
   type Reconciler,
   type Request,
   type Result,
+  jsonEqual,
 } from '@harbormaster/core';
 import { findPort, isPodReady, isServiceIPSet, LABEL_HEADLESS, podIPv4, servicesForPod, shouldPodBeInEndpoints, shouldSetHostname } from './pod-endpoints.js';
-import { jsonEqual } from './json-equal.js';
 
 /** The annotation marking Endpoints truncated to {@link MAX_ENDPOINTS_ADDRESSES}. */
 export const ENDPOINTS_OVER_CAPACITY_ANNOTATION = 'endpoints.kubernetes.io/over-capacity';

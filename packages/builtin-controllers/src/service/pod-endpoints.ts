@@ -13,10 +13,7 @@ export const LABEL_MANAGED_BY = 'endpointslice.kubernetes.io/managed-by';
 /** The label marking the Endpoints and EndpointSlices of a headless Service. */
 export const LABEL_HEADLESS = 'service.kubernetes.io/headless';
 
-/** Whether the pod's `Ready` condition is `True`. */
-export function isPodReady(pod: kinds.Pod): boolean {
-  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-}
+export { isPodReady } from '../replicaset/pod-utils.js';
 
 /** Whether the pod has finished for good (`Succeeded` or `Failed`). */
 export function isPodTerminal(pod: kinds.Pod): boolean {

@@ -1,3 +1,4 @@
+import { jsonEqual } from '@harbormaster/core';
 /**
  * Cluster events and queueing hints: which changes in the cluster may make an unschedulable pod
  * schedulable (kube-scheduler's `ClusterEvent`, `EventsToRegister` and `QueueingHintFn`).
@@ -84,29 +85,25 @@ export const UNSCHEDULABLE_TIMEOUT: ClusterEvent = { resource: '*', actions: Act
 /** The event of a pod being activated by a plugin or a failed binding. */
 export const FORCE_ACTIVATE: ClusterEvent = { resource: '*', actions: ActionType.All, label: 'ForceActivate' };
 
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-}
-
 /** The kinds of change between two versions of a Node that matter for scheduling (0 if none). */
 export function nodeUpdateActions(oldNode: kinds.Node, newNode: kinds.Node): number {
   let a = 0;
-  if (!sameJson(oldNode.status?.allocatable, newNode.status?.allocatable)) a |= ActionType.UpdateNodeAllocatable;
-  if (!sameJson(oldNode.metadata.labels, newNode.metadata.labels)) a |= ActionType.UpdateNodeLabel;
-  if (!sameJson(oldNode.spec?.taints, newNode.spec?.taints) || (oldNode.spec?.unschedulable ?? false) !== (newNode.spec?.unschedulable ?? false)) {
+  if (!jsonEqual(oldNode.status?.allocatable ?? null, newNode.status?.allocatable ?? null)) a |= ActionType.UpdateNodeAllocatable;
+  if (!jsonEqual(oldNode.metadata.labels ?? null, newNode.metadata.labels ?? null)) a |= ActionType.UpdateNodeLabel;
+  if (!jsonEqual(oldNode.spec?.taints ?? null, newNode.spec?.taints ?? null) || (oldNode.spec?.unschedulable ?? false) !== (newNode.spec?.unschedulable ?? false)) {
     a |= ActionType.UpdateNodeTaint;
   }
   const conditions = (n: kinds.Node): unknown => (n.status?.conditions ?? []).map((c) => [c.type, c.status]);
-  if (!sameJson(conditions(oldNode), conditions(newNode))) a |= ActionType.UpdateNodeCondition;
-  if (!sameJson(oldNode.metadata.annotations, newNode.metadata.annotations)) a |= ActionType.UpdateNodeAnnotation;
+  if (!jsonEqual(conditions(oldNode) ?? null, conditions(newNode ?? null))) a |= ActionType.UpdateNodeCondition;
+  if (!jsonEqual(oldNode.metadata.annotations ?? null, newNode.metadata.annotations ?? null)) a |= ActionType.UpdateNodeAnnotation;
   return a;
 }
 
 /** The kinds of change between two versions of an assigned Pod that matter for scheduling (0 if none). */
 export function podUpdateActions(oldPod: kinds.Pod, newPod: kinds.Pod): number {
   let a = 0;
-  if (!sameJson(oldPod.metadata.labels, newPod.metadata.labels)) a |= ActionType.UpdatePodLabel;
-  if (!sameJson(oldPod.spec.tolerations, newPod.spec.tolerations)) a |= ActionType.UpdatePodToleration;
+  if (!jsonEqual(oldPod.metadata.labels ?? null, newPod.metadata.labels ?? null)) a |= ActionType.UpdatePodLabel;
+  if (!jsonEqual(oldPod.spec.tolerations ?? null, newPod.spec.tolerations ?? null)) a |= ActionType.UpdatePodToleration;
   if (oldPod.metadata.generation !== newPod.metadata.generation) a |= ActionType.UpdatePodScaleDown;
   if ((oldPod.spec.schedulingGates?.length ?? 0) > 0 && (newPod.spec.schedulingGates?.length ?? 0) === 0) {
     a |= ActionType.UpdatePodSchedulingGatesEliminated;

@@ -8,6 +8,7 @@ import { applyPodSpecDefaults, podSpecSchema, type Container, type PodSpec } fro
 import { podStatusSchema, type PodQOSClass } from './pod-status.js';
 import { validatePodSpec } from './pod-spec-validation.js';
 import type { Toleration } from './toleration.js';
+import { jsonEqual } from '../../util/json.js';
 
 /** The spec of a Pod object: a PodSpec where `enableServiceLinks` defaults to true. */
 const podObjectSpecSchema = podSpecSchema.extend({
@@ -96,16 +97,6 @@ function defaultHostNetworkPorts(containers: readonly Container[]): void {
   for (const c of containers) for (const p of c.ports ?? []) if (!p.hostPort) p.hostPort = p.containerPort;
 }
 
-function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
-  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
-  if (ka.length !== kb.length) return false;
-  return ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
-}
-
 /** A Pod spec without the fields an update may change. */
 function immutableView(spec: PodSpec, old: PodSpec): unknown {
   const view: Record<string, unknown> = { ...spec };
@@ -122,7 +113,7 @@ function immutableView(spec: PodSpec, old: PodSpec): unknown {
 
 function validatePodUpdate(spec: PodSpec, old: PodSpec): FieldCause[] {
   const causes: FieldCause[] = [];
-  if (!deepEqual(immutableView(spec, old), immutableView(old, old))) {
+  if (!jsonEqual(immutableView(spec, old), immutableView(old, old))) {
     causes.push(
       forbidden(
         'spec',
