@@ -58,6 +58,7 @@ export {
   parseLabelSelector,
   labelSelectorFromObject,
   selectorFromSet,
+  selectorFromRequirements,
   toSelector,
   requirement,
   everything,

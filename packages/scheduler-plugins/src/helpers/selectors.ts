@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { everything, labelSelectorFromObject, nothing, requirement, type kinds, type Labels, type Requirement, type Selector } from '@harbormaster/core';
+import { everything, labelSelectorFromObject, nothing, requirement, selectorFromRequirements, type kinds, type Labels, type Requirement, type Selector } from '@harbormaster/core';
 
 /** A selector from the object form; an invalid one matches nothing. `undefined` matches nothing. */
 export function compileSelector(selector: kinds.LabelSelector | undefined | null): Selector {
@@ -15,61 +15,20 @@ export function compileSelector(selector: kinds.LabelSelector | undefined | null
   }
 }
 
-class AllOf implements Selector {
-  readonly requirements: readonly Requirement[];
-  readonly nothing: boolean;
-  readonly #parts: readonly Selector[];
-  constructor(parts: readonly Selector[]) {
-    this.#parts = parts;
-    this.nothing = parts.some((p) => p.nothing);
-    this.requirements = parts.flatMap((p) => p.requirements);
-  }
-  get empty(): boolean {
-    return !this.nothing && this.requirements.length === 0;
-  }
-  matches(labels: Labels): boolean {
-    for (const p of this.#parts) if (!p.matches(labels)) return false;
-    return true;
-  }
-}
-
-/** A selector matching what every one of `parts` matches. */
+/**
+ * A selector matching what every one of `parts` matches: the conjunction of their requirements
+ * (every core selector is one), so it prints canonically and can be remembered by its string.
+ */
 export function allOf(parts: readonly Selector[]): Selector {
-  const useful = parts.filter((p) => !p.empty || p.nothing);
-  if (useful.length === 0) return everything;
-  if (useful.length === 1) return useful[0] as Selector;
-  return new AllOf(useful);
+  if (parts.some((p) => p.nothing)) return nothing;
+  const requirements = parts.flatMap((p) => p.requirements);
+  return requirements.length === 0 ? everything : selectorFromRequirements(requirements);
 }
 
 /** `selector` plus `key In (value)` for each key (a term's or constraint's `matchLabelKeys`). */
 export function withRequirements(selector: Selector, extra: readonly Requirement[]): Selector {
-  if (extra.length === 0) return selector;
-  return allOf([selector, { matches: (l) => extra.every((r) => matchRequirement(r, l)), empty: false, nothing: false, requirements: extra }]);
-}
-
-function matchRequirement(r: Requirement, labels: Labels): boolean {
-  const has = labels !== undefined && Object.prototype.hasOwnProperty.call(labels, r.key);
-  const v = has ? labels[r.key] : undefined;
-  switch (r.operator) {
-    case 'In':
-    case 'Equals':
-    case 'DoubleEquals':
-      return v !== undefined && r.values.includes(v);
-    case 'NotIn':
-    case 'NotEquals':
-      return v === undefined || !r.values.includes(v);
-    case 'Exists':
-      return has;
-    case 'DoesNotExist':
-      return !has;
-    case 'Gt':
-    case 'Lt': {
-      if (v === undefined || !/^-?\d+$/.test(v)) return false;
-      const n = Number(v);
-      const bound = Number(r.values[0]);
-      return r.operator === 'Gt' ? n > bound : n < bound;
-    }
-  }
+  if (extra.length === 0 || selector.nothing) return selector;
+  return selectorFromRequirements([...selector.requirements, ...extra]);
 }
 
 /**

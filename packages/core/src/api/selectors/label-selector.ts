@@ -277,6 +277,14 @@ export function labelSelectorFromObject(selector: LabelSelectorObject | undefine
   return new RequirementsSelector(reqs);
 }
 
+/**
+ * A selector requiring every one of `requirements` (build them with {@link requirement}): the way
+ * to combine selectors (`[...a.requirements, ...b.requirements]`) with a canonical `toString()`.
+ */
+export function selectorFromRequirements(requirements: readonly Requirement[]): Selector {
+  return new RequirementsSelector([...requirements]);
+}
+
 /** A selector requiring every label of `set` (`app=web,tier=front`). */
 export function selectorFromSet(set: Readonly<Record<string, string>>): Selector {
   return new RequirementsSelector(Object.entries(set).map(([k, v]) => requirement(k, 'Equals', [v])));
