@@ -7,7 +7,8 @@ export default defineConfig({
   // otherwise dist/testing/index.cjs carries its own copy of core, and an error thrown by a
   // store built on `@harbormaster/core` fails `instanceof` in the `./testing` conformance suite.
   splitting: true,
-  dts: { compilerOptions: { composite: false } },
+  // Declarations come from tsc, file by file (scripts/emit-declarations.mjs), not from tsup.
+  dts: false,
   tsconfig: 'tsconfig.build.json',
   sourcemap: true,
   clean: true,
