@@ -274,17 +274,24 @@ spec:
     expect(beta.subresources).toEqual({}); // subresources are per version
     expect(beta.storageVersion).toBe('v1');
 
+    // Objects are stored once, in the storage version, and each version reads them as its own.
     const created = await e.client.create(beta, { metadata: { name: 'from-beta' }, spec: { image: 'img' } });
-    expect(created.apiVersion).toBe('stable.example.com/v1');
+    expect(created.apiVersion).toBe('stable.example.com/v1beta1');
     const stored = await e.store.get('/registry/stable.example.com/crontabs/default/from-beta');
     expect(stored?.value).toMatchObject({ apiVersion: 'stable.example.com/v1', spec: { image: 'img', replicas: 1 } });
     await e.client.create(v1, { metadata: { name: 'from-v1' }, spec: { image: 'img' } });
     for (const kind of [beta, v1]) {
-      expect((await e.client.list(kind)).items.map((i) => i.metadata.name).sort()).toEqual(['from-beta', 'from-v1']);
+      const items = (await e.client.list(kind)).items;
+      expect(items.map((i) => i.metadata.name).sort()).toEqual(['from-beta', 'from-v1']);
+      expect(new Set(items.map((i) => i.apiVersion))).toEqual(new Set([kind.apiVersion]));
     }
-    // A write through v1beta1 names v1beta1 and is stored as v1.
-    const again = await e.client.update(beta, { ...(await e.client.get(v1, { namespace: 'default', name: 'from-v1' })), apiVersion: 'stable.example.com/v1beta1', spec: { image: 'img2' } });
-    expect(again).toMatchObject({ apiVersion: 'stable.example.com/v1', spec: { image: 'img2' }, metadata: { generation: 2 } });
+    expect((await e.client.get(v1, { namespace: 'default', name: 'from-beta' })).apiVersion).toBe('stable.example.com/v1');
+    // A write through v1beta1 names v1beta1, is stored as v1, and a patch through it works too.
+    const again = await e.client.update(beta, { ...(await e.client.get(beta, { namespace: 'default', name: 'from-v1' })), spec: { image: 'img2' } });
+    expect(again).toMatchObject({ apiVersion: 'stable.example.com/v1beta1', spec: { image: 'img2' }, metadata: { generation: 2 } });
+    const patched = await e.client.patch(beta, { namespace: 'default', name: 'from-v1' }, { spec: { image: 'img3' } } as never);
+    expect(patched).toMatchObject({ apiVersion: 'stable.example.com/v1beta1', spec: { image: 'img3' } });
+    expect((await e.store.get('/registry/stable.example.com/crontabs/default/from-v1'))?.value).toMatchObject({ apiVersion: 'stable.example.com/v1', spec: { image: 'img3' } });
 
     // Serving stops for a version marked served: false.
     const current = await e.client.get(kinds.CustomResourceDefinition, { name: CRD_NAME });

@@ -134,10 +134,16 @@ function details(kind: AnyKind, name?: string, namespace?: string): ErrorDetails
   };
 }
 
-/** A stored object as a client sees it: a fresh copy with `metadata.resourceVersion` set. */
-function toObject(entry: Entry): Obj {
+/**
+ * A stored object as a client sees it: a fresh copy with `metadata.resourceVersion` set, in the
+ * version the client asked through (`kind`): an object stored by another version of the same
+ * kind (a CustomResourceDefinition serving several versions, conversion None) gets that
+ * version's `apiVersion`.
+ */
+function toObject(entry: Entry, kind: AnyKind): Obj {
   const obj = cloneJson(entry.value) as unknown as Obj;
   obj.metadata.resourceVersion = String(entry.modRevision);
+  if (obj.apiVersion !== kind.apiVersion && obj.kind === kind.kind) obj.apiVersion = kind.apiVersion;
   return obj;
 }
 
@@ -270,7 +276,7 @@ class ApiServerImpl implements ApiServer {
     await this.#whenReady();
     const entry = await this.store.get(this.#keyOf(kind, key));
     if (entry === undefined) throw new NotFoundError(details(kind, key.name, kind.namespaced ? key.namespace || 'default' : undefined));
-    return toObject(entry);
+    return toObject(entry, kind);
   }
 
   async list(kind: AnyKind, options: ListOptions = {}): Promise<ObjectList<Obj>> {
@@ -301,7 +307,7 @@ class ApiServerImpl implements ApiServer {
         for (const entry of page.items) {
           const value = entry.value as unknown as Obj;
           if (filtered && !(selector.matches(value.metadata.labels) && (fieldMatcher === undefined || fieldMatcher(value)))) continue;
-          items.push(toObject(entry));
+          items.push(toObject(entry, kind));
         }
         token = page.continue;
         remaining = page.remainingItemCount;
@@ -381,7 +387,7 @@ class ApiServerImpl implements ApiServer {
     for (let attempt = 1; ; attempt++) {
       try {
         const entry = await this.store.create(this.#key(kind, namespace, parsed.metadata.name as string), parsed as unknown as JsonValue);
-        return toObject(entry);
+        return toObject(entry, kind);
       } catch (e) {
         if (generate && e instanceof StoreError && e.code === 'KeyExists' && attempt < MAX_GENERATE_ATTEMPTS) {
           parsed.metadata.name = this.#generateName(parsed.metadata.generateName as string);
@@ -531,14 +537,14 @@ class ApiServerImpl implements ApiServer {
     for (;;) {
       const entry = await this.store.get(storeKey);
       if (entry === undefined) throw new NotFoundError(details(kind, key.name, namespace));
-      const current = toObject(entry);
+      const current = toObject(entry, kind);
       // `build` may return objects that share parts with `current`, and preparing the update
       // changes the candidate; so `current` is not handed out again after this point.
       const candidate = op.build(current);
       this.#checkType(kind, candidate);
       const stored = entry.value as unknown as Obj;
       const next = await this.#prepareUpdate(kind, candidate, stored, op.subresource, op.dryRun);
-      if (jsonEqual(next, stored)) return toObject(entry);
+      if (jsonEqual(next, stored)) return toObject(entry, kind);
       if (op.dryRun) return { ...next, metadata: { ...next.metadata, resourceVersion: current.metadata.resourceVersion } };
       let written: Entry;
       try {
@@ -550,7 +556,7 @@ class ApiServerImpl implements ApiServer {
         throw this.#mapStoreError(e, kind, key.name, namespace);
       }
       if (this.#shouldFinishDeletion(kind, next)) return this.#finishDeletion(kind, storeKey, written);
-      return toObject(written);
+      return toObject(written, kind);
     }
   }
 
@@ -672,7 +678,7 @@ class ApiServerImpl implements ApiServer {
       // Someone wrote in between; their write decides (it will finish the deletion if it is due).
       if (!(e instanceof StoreError && (e.code === 'RevisionConflict' || e.code === 'KeyNotFound'))) throw e;
     }
-    return toObject(written);
+    return toObject(written, kind);
   }
 
   // ---------------------------------------------------------------- delete
@@ -687,7 +693,7 @@ class ApiServerImpl implements ApiServer {
     for (;;) {
       const entry = await this.store.get(storeKey);
       if (entry === undefined) throw new NotFoundError(details(kind, key.name, namespace));
-      const current = toObject(entry);
+      const current = toObject(entry, kind);
       if (pre?.uid !== undefined && pre.uid !== current.metadata.uid)
         throw new ConflictError(
           details(kind, key.name, namespace),
@@ -741,7 +747,7 @@ class ApiServerImpl implements ApiServer {
         }
         if (jsonEqual(next, entry.value)) return current;
         const written = await this.store.update(storeKey, next as unknown as JsonValue, entry.modRevision);
-        return toObject(written);
+        return toObject(written, kind);
       } catch (e) {
         if (e instanceof StoreError && e.code === 'RevisionConflict' && pre?.resourceVersion === undefined) continue;
         throw this.#mapStoreError(e, kind, key.name, namespace);
@@ -833,7 +839,7 @@ class ApiServerImpl implements ApiServer {
         else if (before) type = 'DELETED';
         else return;
         // A deleted object's last state, at the revision of the delete.
-        subscriber.next({ type, object: toObject(ev.entry) });
+        subscriber.next({ type, object: toObject(ev.entry, k) });
       };
 
       this.#watches.add(complete);
