@@ -289,7 +289,7 @@ spec:
     // A write through v1beta1 names v1beta1, is stored as v1, and a patch through it works too.
     const again = await e.client.update(beta, { ...(await e.client.get(beta, { namespace: 'default', name: 'from-v1' })), spec: { image: 'img2' } });
     expect(again).toMatchObject({ apiVersion: 'stable.example.com/v1beta1', spec: { image: 'img2' }, metadata: { generation: 2 } });
-    const patched = await e.client.patch(beta, { namespace: 'default', name: 'from-v1' }, { spec: { image: 'img3' } } as never);
+    const patched = await e.client.patch(beta, { namespace: 'default', name: 'from-v1' }, { spec: { image: 'img3' } });
     expect(patched).toMatchObject({ apiVersion: 'stable.example.com/v1beta1', spec: { image: 'img3' } });
     expect((await e.store.get('/registry/stable.example.com/crontabs/default/from-v1'))?.value).toMatchObject({ apiVersion: 'stable.example.com/v1', spec: { image: 'img3' } });
 
