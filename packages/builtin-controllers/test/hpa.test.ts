@@ -1,5 +1,5 @@
 /**
- * The HPA controller on the seed article's storefront (shared/manifests/storefront.yaml and
+ * The HPA controller on the seed article's storefront (examples/manifests/storefront.yaml and
  * storefront-hpa.yaml: 3–20 replicas at 70% CPU), on a fake clock. No Deployment or ReplicaSet
  * controller runs: the tests watch `spec.replicas` of the Deployment and manage the pods
  * themselves, giving the static metrics source each pod's usage.
@@ -12,7 +12,7 @@ import { memoryStore } from '@harbormaster/store-memory';
 import { afterEach, describe, expect, it } from 'vitest';
 import { setupHpaController, staticMetricsSource, type StaticMetricsSource } from '../src/hpa/index.js';
 
-const manifestsDir = fileURLToPath(new URL('../../../../shared/manifests/', import.meta.url));
+const manifestsDir = fileURLToPath(new URL('../../../examples/manifests/', import.meta.url));
 const manifest = (name: string): string => readFileSync(`${manifestsDir}${name}`, 'utf8');
 const deploymentKey = { namespace: 'default', name: 'storefront' };
 const hpaKey = { namespace: 'default', name: 'storefront-hpa' };

@@ -10,7 +10,7 @@ import { rollback } from '../src/deployment/rollback.js';
 import { isPodActive, isPodReady } from '../src/replicaset/pod-utils.js';
 import { createWorkloadEnv, type WorkloadEnv, type WorkloadEnvOptions } from './support/workload-env.js';
 
-const storefrontYaml = readFileSync(new URL('../../../../shared/manifests/storefront.yaml', import.meta.url), 'utf8');
+const storefrontYaml = readFileSync(new URL('../../../examples/manifests/storefront.yaml', import.meta.url), 'utf8');
 const key = { namespace: 'default', name: 'storefront' };
 const V2 = 'acme/storefront:v2.1';
 const V3 = 'acme/storefront:v3';

@@ -5,7 +5,7 @@ import { kinds } from '@harbormaster/core';
 import { eventually, FakeClock } from '@harbormaster/core/testing';
 import { createControlPlane, type ControlPlane } from '../src/index.js';
 
-const manifest = (name: string) => readFileSync(fileURLToPath(new URL(`../../../../shared/manifests/${name}`, import.meta.url)), 'utf8');
+const manifest = (name: string) => readFileSync(fileURLToPath(new URL(`../../../examples/manifests/${name}`, import.meta.url)), 'utf8');
 
 let cp: ControlPlane | undefined;
 afterEach(async () => {

@@ -1,5 +1,5 @@
 /**
- * The project's own example manifests (shared/manifests) load unchanged through the kinds, with
+ * The seed article's manifests (examples/manifests, copies of the shared ones) load unchanged through the kinds, with
  * Kubernetes' defaults filled in.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import * as kinds from './index.js';
 import type { AnyKind } from './kind.js';
 
-const manifestsDir = fileURLToPath(new URL('../../../../../shared/manifests/', import.meta.url));
+const manifestsDir = fileURLToPath(new URL('../../../../examples/manifests/', import.meta.url));
 
 const byType = new Map<string, AnyKind>(
   Object.values(kinds)

@@ -1,10 +1,10 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { RequestEntityTooLargeError } from '../errors.js';
 import { loadManifests, ManifestError } from './load-manifests.js';
 
-const sharedDir = fileURLToPath(new URL('../../../../../shared/manifests/', import.meta.url));
+const sharedDir = fileURLToPath(new URL('../../../../examples/manifests/', import.meta.url));
 
 function errorOf(fn: () => unknown): unknown {
   try {
@@ -14,6 +14,18 @@ function errorOf(fn: () => unknown): unknown {
   }
   throw new Error('expected an error');
 }
+
+const seedDir = fileURLToPath(new URL('../../../../../shared/manifests/', import.meta.url));
+
+describe('the seed manifests kept in examples/manifests', () => {
+  it('are the shared ones, byte for byte, whenever the shared folder is next to the checkout', () => {
+    const ours = readdirSync(sharedDir).filter((f) => f.endsWith('.yaml')).sort();
+    expect(ours).toEqual(['payments-api.yaml', 'storefront-hpa.yaml', 'storefront.yaml']);
+    if (!existsSync(seedDir)) return;
+    expect(readdirSync(seedDir).filter((f) => f.endsWith('.yaml')).sort()).toEqual(ours);
+    for (const f of ours) expect(readFileSync(sharedDir + f, 'utf8')).toBe(readFileSync(seedDir + f, 'utf8'));
+  });
+});
 
 describe('loadManifests', () => {
   it.each(readdirSync(sharedDir).filter((f) => f.endsWith('.yaml')))('loads the shared manifest %s unchanged', (file) => {
