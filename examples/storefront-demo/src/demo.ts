@@ -107,8 +107,9 @@ async function main(): Promise<void> {
 
   try {
     out.scene('kubectl apply -f storefront.yaml -f storefront-hpa.yaml');
-    for (const file of ['storefront.yaml', 'storefront-hpa.yaml']) {
-      for (const r of await cp.client.apply(readFileSync(here(`../manifests/${file}`), 'utf8'))) {
+    // The storefront with a CPU request and a readiness probe added; the seed's HPA unchanged.
+    for (const file of ['../manifests/storefront.yaml', '../../manifests/storefront-hpa.yaml']) {
+      for (const r of await cp.client.apply(readFileSync(here(file), 'utf8'))) {
         out.line(`${r.object.kind.toLowerCase()}/${r.object.metadata.name ?? ''} ${r.action}`);
       }
     }
