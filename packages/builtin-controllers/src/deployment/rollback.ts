@@ -37,7 +37,7 @@ export interface RollbackResult {
  * await rollback(client, { namespace: 'default', name: 'storefront' }, { toRevision: 1 });
  * ```
  * @throws Error if the Deployment is paused, the revision does not exist, or there is no history;
- * {@link NotFoundError} if the Deployment does not exist.
+ * {@link @harbormaster/core!NotFoundError | NotFoundError} if the Deployment does not exist.
  */
 export async function rollback(client: Client, deployment: ObjectKey, options: RollbackOptions = {}): Promise<RollbackResult> {
   const toRevision = options.toRevision ?? 0;

@@ -68,7 +68,7 @@ export interface ReplicaSetReconcilerOptions {
   readonly expectationsTimeoutMs?: number;
   /**
    * The pod informer's cache, for finding a ReplicaSet's pods by the controller index and orphans
-   * by the {@link ORPHAN_POD_INDEX} instead of scanning the namespace.
+   * by the `ORPHAN_POD_INDEX` index instead of scanning the namespace.
    * {@link setupReplicaSetController} passes the manager's, with that index added.
    */
   readonly pods?: CacheReader<kinds.Pod>;

@@ -82,7 +82,7 @@ function scaleByPowerOfTen(value: number, exponent: number): number {
  * parseQuantity('1e3');  // 1000
  * parseQuantity(2);      // 2
  * ```
- * @throws {@link RangeError} if `q` is not a valid quantity.
+ * @throws `RangeError` if `q` is not a valid quantity.
  */
 export function parseQuantity(q: Quantity): number {
   if (typeof q === 'number') {

@@ -6,7 +6,7 @@
  * counter; updates and deletes are compare-and-swap on the key's last modification revision; a
  * watch replays every change after a given revision, in order and without gaps, then follows live
  * changes. History older than the store's retention window is compacted away, and asking for it
- * fails with {@link CompactedError}. All Kubernetes semantics live above this contract, in the API
+ * fails with {@link @harbormaster/core!CompactedError | CompactedError}. All Kubernetes semantics live above this contract, in the API
  * layer of `@harbormaster/core`.
  *
  * Backends: `@harbormaster/store-memory` (`memoryStore()`), `@harbormaster/store-sqlite`
@@ -54,13 +54,13 @@ export interface ListOptions {
   readonly limit?: number;
   /**
    * A token from a previous page. The next page is served from the same snapshot (revision) as the
-   * first one; if that revision has been compacted since, the list fails with {@link CompactedError}.
+   * first one; if that revision has been compacted since, the list fails with {@link @harbormaster/core!CompactedError | CompactedError}.
    * A token this store did not issue for this prefix (malformed, or from a list of another prefix)
    * fails with a `TypeError`.
    */
   readonly continue?: string;
   /**
-   * Read at this revision instead of the current one. Fails with {@link CompactedError} if it is
+   * Read at this revision instead of the current one. Fails with {@link @harbormaster/core!CompactedError | CompactedError} if it is
    * older than the retained history, and with a `RangeError` if it is newer than the store.
    */
   readonly revision?: number;
@@ -94,29 +94,29 @@ export interface Store {
 
   /**
    * Create `key`. Resolves with the new entry (createRevision = modRevision = the new revision).
-   * @throws {@link KeyExistsError} if the key exists.
+   * @throws {@link @harbormaster/core!KeyExistsError | KeyExistsError} if the key exists.
    */
   create(key: string, value: JsonValue): Promise<Entry>;
 
   /**
    * Replace the value of `key` if its current modRevision is `expectedModRevision`.
-   * @throws {@link KeyNotFoundError} if the key does not exist.
-   * @throws {@link RevisionConflictError} if the key's modRevision differs.
+   * @throws {@link @harbormaster/core!KeyNotFoundError | KeyNotFoundError} if the key does not exist.
+   * @throws {@link @harbormaster/core!RevisionConflictError | RevisionConflictError} if the key's modRevision differs.
    */
   update(key: string, value: JsonValue, expectedModRevision: number): Promise<Entry>;
 
   /**
    * Delete `key`, if given only when its modRevision is `expectedModRevision`. Resolves with the
    * entry as it was before the delete.
-   * @throws {@link KeyNotFoundError} if the key does not exist.
-   * @throws {@link RevisionConflictError} if the key's modRevision differs.
+   * @throws {@link @harbormaster/core!KeyNotFoundError | KeyNotFoundError} if the key does not exist.
+   * @throws {@link @harbormaster/core!RevisionConflictError | RevisionConflictError} if the key's modRevision differs.
    */
   delete(key: string, expectedModRevision?: number): Promise<Entry>;
 
   /**
    * Every change to keys under `prefix` with a revision strictly greater than `afterRevision`:
    * first the retained history, then live changes, in revision order, each exactly once, with no
-   * gaps. The Observable errors with {@link CompactedError} if `afterRevision` is older than the
+   * gaps. The Observable errors with {@link @harbormaster/core!CompactedError | CompactedError} if `afterRevision` is older than the
    * retained history (or falls out of it before this watcher caught up), and completes when the
    * store closes. Unsubscribe to stop.
    */
@@ -125,7 +125,7 @@ export interface Store {
   /**
    * Drop history up to and including `revision`: older versions of keys and deleted keys go; the
    * current value of every key stays. Lists and watches below the new compacted revision then fail
-   * with {@link CompactedError}. Compacting to a revision at or below the current compacted
+   * with {@link @harbormaster/core!CompactedError | CompactedError}. Compacting to a revision at or below the current compacted
    * revision does nothing; compacting to one newer than the store fails with a `RangeError`.
    */
   compact(revision: number): Promise<void>;
@@ -139,6 +139,6 @@ export interface Store {
   /** The newest compacted revision (0 if nothing has been compacted). */
   compactedRevision(): Promise<number>;
 
-  /** Release resources. Open watches complete; later calls fail with {@link StoreClosedError}. */
+  /** Release resources. Open watches complete; later calls fail with {@link @harbormaster/core!StoreClosedError | StoreClosedError}. */
   close(): Promise<void>;
 }

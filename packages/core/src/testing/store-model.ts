@@ -82,7 +82,7 @@ export class StoreModel {
 
   /**
    * Create `key` at the next revision.
-   * @throws {@link KeyExistsError} if the key exists.
+   * @throws {@link @harbormaster/core!KeyExistsError | KeyExistsError} if the key exists.
    */
   create(key: string, value: JsonValue): Entry {
     if (this.#current.has(key)) throw new KeyExistsError(key);
@@ -94,8 +94,8 @@ export class StoreModel {
 
   /**
    * Replace the value of `key` if its modRevision is `expectedModRevision`.
-   * @throws {@link KeyNotFoundError} if the key does not exist.
-   * @throws {@link RevisionConflictError} if its modRevision differs.
+   * @throws {@link @harbormaster/core!KeyNotFoundError | KeyNotFoundError} if the key does not exist.
+   * @throws {@link @harbormaster/core!RevisionConflictError | RevisionConflictError} if its modRevision differs.
    */
   update(key: string, value: JsonValue, expectedModRevision: number): Entry {
     const prev = this.#current.get(key);
@@ -112,8 +112,8 @@ export class StoreModel {
   /**
    * Delete `key`, if given only when its modRevision is `expectedModRevision`; returns the entry as
    * it was before the delete.
-   * @throws {@link KeyNotFoundError} if the key does not exist.
-   * @throws {@link RevisionConflictError} if its modRevision differs.
+   * @throws {@link @harbormaster/core!KeyNotFoundError | KeyNotFoundError} if the key does not exist.
+   * @throws {@link @harbormaster/core!RevisionConflictError | RevisionConflictError} if its modRevision differs.
    */
   delete(key: string, expectedModRevision?: number): Entry {
     const prev = this.#current.get(key);
@@ -144,7 +144,7 @@ export class StoreModel {
   /**
    * Entries under `prefix` in ascending key order (UTF-16 code unit order, as `<` compares), at the
    * current revision, at `options.revision`, or continuing `options.after`.
-   * @throws {@link CompactedError} if the read revision is below the compacted revision.
+   * @throws {@link @harbormaster/core!CompactedError | CompactedError} if the read revision is below the compacted revision.
    * @throws `RangeError` if it is newer than the model.
    */
   list(prefix: string, options: ModelListOptions = {}): ModelListResult {
@@ -165,7 +165,7 @@ export class StoreModel {
 
   /**
    * The events a watch of `prefix` from `afterRevision` must deliver, as of now.
-   * @throws {@link CompactedError} if `afterRevision` is below the compacted revision.
+   * @throws {@link @harbormaster/core!CompactedError | CompactedError} if `afterRevision` is below the compacted revision.
    */
   events(prefix: string, afterRevision: number): StoreEvent[] {
     if (afterRevision < this.#compactedRevision) throw new CompactedError(afterRevision, this.#compactedRevision);
