@@ -8,8 +8,12 @@
  *   sequential (one writer awaiting each create) and with 64 concurrent writers (group commit).
  * - the same two with `store.create` directly, to show what the API layer costs.
  * - watch latency: from the start of an API create to the watcher's callback, in-process; and
- *   from a write on another connection to the file (as another process would) to the callback,
- *   which the poll interval bounds.
+ *   across processes: a child process (this file run again with `node --import tsx`, its own
+ *   `sqliteStore` on the file) creates keys, sending over IPC the wall-clock time
+ *   (`performance.timeOrigin + performance.now()`) at which each create started; this process
+ *   notes the wall-clock time its watch (polling every 100 ms, the default) delivers each one.
+ *   Both clocks are the machine's; the difference is the latency: the child's commit, then at
+ *   most one poll interval.
  *
  * The disk's fsync rate drifts with other load (a shared machine can swing it tenfold within a
  * minute), so the measurements are interleaved: the run is cut in chunks of 100 sequential writes
@@ -17,9 +21,12 @@
  * total of its chunks. The ratios to raw then compare like with like. Options (after `--`):
  * `--n <sequential writes per measurement>` (default 3000).
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createApiServer, kinds, type Store } from '@harbormaster/core';
 import { sqliteStore } from '@harbormaster/store-sqlite';
 import Database from 'better-sqlite3';
@@ -35,6 +42,70 @@ const perSecond = (n: number, ms: number): number => Math.round((n / ms) * 1000)
 
 function configMap(namespace: string, name: string) {
   return { metadata: { name, namespace }, data: { k: 'v' } };
+}
+
+/** Wall-clock milliseconds with sub-millisecond resolution, comparable between processes. */
+const wallClock = (): number => performance.timeOrigin + performance.now();
+
+/** The argument that makes this file, run directly, the writer process of the watch measurement. */
+const WRITER = '--sqlite-bench-writer';
+
+/** What the writer process sends its parent over IPC. */
+type WriterMessage = { readonly type: 'wrote'; readonly key: string; readonly startedAt: number };
+
+/**
+ * The writer process: `count` creates of `/bench/cross/<i>` through its own store on `path`,
+ * spread over the poll interval, each reported (with the wall-clock time it started) once it has
+ * committed.
+ */
+async function writer(path: string, count: number): Promise<void> {
+  const send = (message: WriterMessage): Promise<void> =>
+    new Promise((done, fail) => process.send?.(message, undefined, undefined, (e) => (e ? fail(e) : done())));
+  const store = sqliteStore({ path, compaction: false });
+  try {
+    for (let i = 0; i < count; i++) {
+      const key = `/bench/cross/${i}`;
+      const startedAt = wallClock();
+      await store.create(key, { i });
+      await send({ type: 'wrote', key, startedAt });
+      // Spread the writes over the poll interval.
+      await new Promise((r) => setTimeout(r, 7 + (i % 13) * 5));
+    }
+  } finally {
+    await store.close();
+    process.disconnect?.();
+  }
+}
+
+/**
+ * Run {@link writer} in a child process and measure, for each of its writes, the time from its
+ * start to the delivery by `store`'s watch (in this process).
+ */
+async function crossProcessLatencies(store: Store, path: string, count: number): Promise<number[]> {
+  const seenAt = new Map<string, number>();
+  const startedAt = new Map<string, number>();
+  const subscription = store.watch('/bench/cross/', await store.revision()).subscribe((event) => {
+    seenAt.set(event.entry.key, wallClock());
+  });
+  try {
+    const self = fileURLToPath(import.meta.url);
+    const child = spawn(process.execPath, ['--import', 'tsx', self, WRITER, path, String(count)], {
+      cwd: resolve(self, '../..'),
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    child.on('message', (message: WriterMessage) => startedAt.set(message.key, message.startedAt));
+    // 'close' comes after the exit and after the IPC channel has closed, so every message is in.
+    const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
+    if (code !== 0) throw new Error(`the writer process exited with ${code ?? signal}`);
+    // The last writes may still wait for the next poll.
+    for (let waited = 0; seenAt.size < count && waited < 2000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+  } finally {
+    subscription.unsubscribe();
+  }
+  if (startedAt.size !== count || seenAt.size !== count) {
+    throw new Error(`the writer reported ${startedAt.size} and the watcher saw ${seenAt.size} of ${count} writes`);
+  }
+  return [...startedAt].map(([key, at]) => (seenAt.get(key) ?? Number.NaN) - at);
 }
 
 /** Single-row inserts, each its own transaction, into a table shaped like the store's log. */
@@ -145,26 +216,9 @@ export default async function run(): Promise<void> {
     subscription.unsubscribe();
     if (latencies.length !== watchWrites) throw new Error(`the watcher saw ${latencies.length} of ${watchWrites} creates`);
 
-    // Watch latency across connections: another store on the same file writes, this one polls.
+    // Watch latency across processes: a child process writes, this one's watch finds it by polling.
     const crossWrites = 100;
-    const writer = sqliteStore({ path, compaction: false });
-    const crossLatencies: number[] = [];
-    const crossSentAt = new Map<string, number>();
-    const crossSubscription = store.watch('/bench/cross/', await store.revision()).subscribe((event) => {
-      const at = crossSentAt.get(event.entry.key);
-      if (at !== undefined) crossLatencies.push(performance.now() - at);
-    });
-    for (let i = 0; i < crossWrites; i++) {
-      const key = `/bench/cross/${i}`;
-      crossSentAt.set(key, performance.now());
-      await writer.create(key, { i });
-      // Spread the writes over the poll interval.
-      await new Promise((resolve) => setTimeout(resolve, 7 + (i % 13) * 5));
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    crossSubscription.unsubscribe();
-    await writer.close();
-    if (crossLatencies.length !== crossWrites) throw new Error(`the watcher saw ${crossLatencies.length} of ${crossWrites} writes`);
+    const crossLatencies = await crossProcessLatencies(store, path, crossWrites);
 
     const rawRate = raw.perSecond;
     const seqRate = apiSeq.perSecond;
@@ -184,7 +238,12 @@ export default async function run(): Promise<void> {
         { name: `store.create, ${writers} writers`, value: storeConc.perSecond, unit: 'ops/s', note: pct(storeConc.perSecond / rawRate) },
         { name: 'watch latency p50', value: watchP50, unit: 'ms', note: 'API create start to watcher callback, same process' },
         { name: 'watch latency p99', value: watchP99, unit: 'ms' },
-        { name: 'cross-process watch p50', value: crossP50, unit: 'ms', note: 'write on another connection to callback, poll every 100 ms' },
+        {
+          name: 'cross-process watch p50',
+          value: crossP50,
+          unit: 'ms',
+          note: `${crossWrites} creates in a child process, start to this process's watcher callback, poll every 100 ms`,
+        },
         { name: 'cross-process watch p99', value: crossP99, unit: 'ms' },
       ],
       json: {
@@ -207,4 +266,12 @@ export default async function run(): Promise<void> {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+// Run directly as the writer process of the cross-process watch measurement.
+if (process.argv[2] === WRITER && resolve(process.argv[1] ?? '') === fileURLToPath(import.meta.url)) {
+  writer(process.argv[3] ?? '', Number(process.argv[4])).catch((e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  });
 }

@@ -13,7 +13,9 @@ export type SqliteStoreErrorCode = 'NotAStoreDatabase' | 'SchemaTooNew';
 
 /** Base class of the errors `sqliteStore` raises about the database file. */
 export class SqliteStoreError extends Error {
+  /** The class name, e.g. `SchemaTooNewError`. */
   override readonly name: string = 'SqliteStoreError';
+  /** Why the file could not be opened. */
   readonly code: SqliteStoreErrorCode;
   /** The path that was opened. */
   readonly path: string;
@@ -25,8 +27,10 @@ export class SqliteStoreError extends Error {
 }
 
 /**
- * The file is not a Harbormaster store: not a SQLite database at all, or a SQLite database that
- * belongs to another application (a different `application_id`, or tables of its own).
+ * The file is not a Harbormaster store: not a SQLite database at all, a SQLite database that
+ * belongs to another application (a different `application_id`, or tables of its own at schema
+ * version 0, even if it carries the store's `application_id`), or one that claims a store schema
+ * version but lacks that version's tables. The message names the path and the reason.
  */
 export class NotAStoreDatabaseError extends SqliteStoreError {
   override readonly name = 'NotAStoreDatabaseError';
@@ -43,7 +47,9 @@ export class SchemaTooNewError extends SqliteStoreError {
   override readonly name = 'SchemaTooNewError';
   constructor(
     path: string,
+    /** The store schema version the file has. */
     readonly schemaVersion: number,
+    /** The newest store schema version this package can open. */
     readonly supportedVersion: number,
   ) {
     super(

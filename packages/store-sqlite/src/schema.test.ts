@@ -73,6 +73,62 @@ describe('schema', () => {
     expect(error.message).toContain('application_id is 42');
   });
 
+  it("refuses a file tagged with the store's application_id that holds another application's tables at schema version 0", () => {
+    // A foreign table: nothing of ours, only the tag.
+    const foreign = tempDatabase();
+    const db = new Database(foreign);
+    db.pragma(`application_id = ${APPLICATION_ID}`);
+    db.exec(`CREATE TABLE foo (x INTEGER); INSERT INTO foo (x) VALUES (1)`);
+    db.close();
+    const error = expectRefused(foreign, NotAStoreDatabaseError);
+    expect(error).toMatchObject({ code: 'NotAStoreDatabase', path: foreign });
+    expect(error.message).toContain(foreign);
+    expect(error.message).toContain('schema version 0');
+    expect(error.message).toContain('foo');
+
+    // A table named like ours: migration 1 would fail on it, after switching the file to WAL.
+    const clashing = tempDatabase();
+    const other = new Database(clashing);
+    other.pragma(`application_id = ${APPLICATION_ID}`);
+    other.exec(`CREATE TABLE log (line TEXT); INSERT INTO log (line) VALUES ('kept')`);
+    other.close();
+    const clash = expectRefused(clashing, NotAStoreDatabaseError);
+    expect(clash.message).toContain(clashing);
+    expect(clash.message).toContain('log');
+  });
+
+  it("refuses a file tagged as a store at schema version 1 that lacks the store's tables", () => {
+    const bare = tempDatabase();
+    const db = new Database(bare);
+    db.pragma(`application_id = ${APPLICATION_ID}`);
+    db.pragma('user_version = 1');
+    db.exec('CREATE TABLE notes (body TEXT)');
+    db.close();
+    const error = expectRefused(bare, NotAStoreDatabaseError);
+    expect(error.message).toContain(bare);
+    expect(error.message).toContain('lacks the tables log, meta');
+
+    // Half a store: the log without its meta table.
+    const half = tempDatabase();
+    const other = new Database(half);
+    other.pragma(`application_id = ${APPLICATION_ID}`);
+    other.pragma('user_version = 1');
+    other.exec('CREATE TABLE log (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT)');
+    other.close();
+    expect(expectRefused(half, NotAStoreDatabaseError).message).toContain('lacks the table meta');
+  });
+
+  it('takes a file tagged with the application_id but otherwise empty as a new store', async () => {
+    const path = tempDatabase();
+    const db = new Database(path);
+    db.pragma(`application_id = ${APPLICATION_ID}`);
+    db.close();
+    const store = sqliteStore({ path });
+    await store.create('/a', 1);
+    expect(await store.revision()).toBe(1);
+    await store.close();
+  });
+
   it('refuses a file with a newer schema, and leaves it as it was', async () => {
     const path = await storeFile();
     const db = new Database(path);

@@ -3,8 +3,16 @@
  * switch it to WAL, and migrate it to the current schema version in one immediate transaction.
  *
  * A store file carries `PRAGMA application_id` = {@link APPLICATION_ID} and
- * `PRAGMA user_version` = its schema version. Nothing is written to a file until it has been
- * recognised as a store (or as an empty database), so a wrong path never damages another file.
+ * `PRAGMA user_version` = its schema version. Nothing is written to a file (not even the switch
+ * to WAL) until it has been recognised, by reads alone, as one of:
+ *
+ * - an empty database (no schema objects, `user_version` 0, `application_id` 0 or ours): a new
+ *   store;
+ * - a store: our `application_id`, a schema version this code knows, and the tables that version
+ *   has (see {@link Migration.tables}).
+ *
+ * Anything else is refused with `NotAStoreDatabaseError` (or `SchemaTooNewError`), so a wrong path,
+ * or a file that merely carries our id, is never damaged.
  *
  * Schema version 1, one log-structured table in the manner of kine:
  *
@@ -32,6 +40,11 @@ export const APPLICATION_ID = 0x4852424d;
 export interface Migration {
   readonly version: number;
   readonly up: (db: Database.Database) => void;
+  /**
+   * The tables this step creates, which a file at this version or later must have. Opening a file
+   * whose `user_version` says it has had this step but which lacks one of them is refused.
+   */
+  readonly tables?: readonly string[];
 }
 
 /** Row `op` values. */
@@ -60,6 +73,7 @@ export const MIGRATIONS: readonly Migration[] = [
         INSERT INTO meta (name, value) VALUES ('compact_revision', 0);
       `);
     },
+    tables: ['log', 'meta'],
   },
 ];
 
@@ -76,19 +90,25 @@ export interface OpenOptions {
 interface Header {
   readonly applicationId: number;
   readonly userVersion: number;
-  readonly objects: number;
+  /** Names of every schema object (tables, indexes, views, triggers), SQLite's own included. */
+  readonly objects: readonly string[];
+  /** Names of the tables. */
+  readonly tables: ReadonlySet<string>;
 }
 
 function isNotADatabase(e: unknown): boolean {
   return e instanceof Error && 'code' in e && e.code === 'SQLITE_NOTADB';
 }
 
+/** Read what decides whether the file is a store. Reads only: it never writes to the file. */
 function readHeader(db: Database.Database, path: string): Header {
   try {
+    const objects = db.prepare('SELECT type, name FROM sqlite_schema ORDER BY name').all() as Array<{ type: string; name: string }>;
     return {
       applicationId: db.pragma('application_id', { simple: true }) as number,
       userVersion: db.pragma('user_version', { simple: true }) as number,
-      objects: (db.prepare('SELECT count(*) AS n FROM sqlite_schema').get() as { n: number }).n,
+      objects: objects.map((o) => o.name),
+      tables: new Set(objects.filter((o) => o.type === 'table').map((o) => o.name)),
     };
   } catch (e) {
     if (isNotADatabase(e)) throw new NotAStoreDatabaseError(path, 'not a SQLite database', { cause: e });
@@ -96,17 +116,48 @@ function readHeader(db: Database.Database, path: string): Header {
   }
 }
 
-/** Throw unless `header` is a store with a schema we know, or an empty database. */
-function checkHeader(header: Header, path: string, latest: number): void {
-  if (header.applicationId === APPLICATION_ID) {
-    if (header.userVersion > latest) throw new SchemaTooNewError(path, header.userVersion, latest);
-    return;
-  }
-  if (header.applicationId !== 0) {
+/** `a, b, c` or `a, b, c and 4 more`. */
+function names(list: readonly string[]): string {
+  const shown = list.slice(0, 5).join(', ');
+  return list.length > 5 ? `${shown} and ${list.length - 5} more` : shown;
+}
+
+/**
+ * Throw unless `header` is a store with a schema we know (and its tables), or an empty database.
+ * Reads nothing itself: it judges what {@link readHeader} read.
+ */
+function checkHeader(header: Header, path: string, migrations: readonly Migration[]): void {
+  const latest = migrations[migrations.length - 1]?.version ?? 0;
+  if (header.applicationId !== APPLICATION_ID && header.applicationId !== 0) {
     throw new NotAStoreDatabaseError(path, `application_id is ${header.applicationId}, not ${APPLICATION_ID}`);
   }
-  if (header.objects > 0 || header.userVersion !== 0) {
-    throw new NotAStoreDatabaseError(path, 'a SQLite database of another application');
+  if (header.applicationId === 0 && header.userVersion !== 0) {
+    throw new NotAStoreDatabaseError(path, `a SQLite database of another application (user_version ${header.userVersion}, application_id 0)`);
+  }
+  if (header.userVersion === 0) {
+    // A new store: nothing may be in it yet, whatever application_id says. (This code sets the id
+    // and the version in the transaction that creates the tables, so a store never has tables at
+    // version 0.)
+    if (header.objects.length > 0) {
+      throw new NotAStoreDatabaseError(
+        path,
+        header.applicationId === APPLICATION_ID
+          ? `it carries Harbormaster's application_id but has schema version 0 and holds objects of another application (${names(header.objects)})`
+          : `a SQLite database of another application (it holds ${names(header.objects)})`,
+      );
+    }
+    return;
+  }
+  if (header.userVersion > latest) throw new SchemaTooNewError(path, header.userVersion, latest);
+  const missing = migrations
+    .filter((m) => m.version <= header.userVersion)
+    .flatMap((m) => m.tables ?? [])
+    .filter((table) => !header.tables.has(table));
+  if (missing.length > 0) {
+    throw new NotAStoreDatabaseError(
+      path,
+      `it says it is at store schema version ${header.userVersion} but lacks the table${missing.length > 1 ? 's' : ''} ${names(missing)}`,
+    );
   }
 }
 
@@ -122,15 +173,16 @@ export function openDatabase(options: OpenOptions, migrations: readonly Migratio
   const latest = migrations[migrations.length - 1]?.version ?? 0;
   const db = new Database(options.path, { timeout: options.busyTimeoutMs });
   try {
-    // Read-only checks first: nothing below writes until the file is known to be ours or empty.
-    checkHeader(readHeader(db, options.path), options.path, latest);
+    // Read-only checks first: nothing below writes (not even journal_mode) until the file is known
+    // to be a store or an empty database.
+    checkHeader(readHeader(db, options.path), options.path, migrations);
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
     db.exec('BEGIN IMMEDIATE');
     try {
       // Again under the write lock: another process may have created or upgraded it meanwhile.
       const header = readHeader(db, options.path);
-      checkHeader(header, options.path, latest);
+      checkHeader(header, options.path, migrations);
       for (const migration of migrations) {
         if (migration.version > header.userVersion) migration.up(db);
       }

@@ -3,7 +3,7 @@
  * every process in revision order without gaps, a fresh file opened by several processes at once is
  * created once, and another process's compaction is handled.
  */
-import type { StoreEvent } from '@harbormaster/core';
+import type { Entry, StoreEvent } from '@harbormaster/core';
 import { CompactedError } from '@harbormaster/core';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -169,4 +169,112 @@ describe('sqliteStore across processes', () => {
       await store.close();
     }
   });
+
+  it(
+    'keeps a watch exact while other processes write and compact, or ends it with CompactedError',
+    { timeout: 60_000 },
+    async () => {
+      const path = tempDatabase();
+      const store = sqliteStore({ path, ...options, pollIntervalMs: 5 });
+      // What the watcher believes the store holds, built from its events (and from a list after a
+      // relist), checked against each event as it comes.
+      const state = new Map<string, Entry>();
+      let last = 0;
+      const problems: string[] = [];
+      let events = 0;
+      let compactedErrors = 0;
+      let relists = 0;
+      let relisting: Promise<void> | undefined;
+
+      const check = (e: StoreEvent): void => {
+        events++;
+        if (e.revision !== last + 1) problems.push(`revision ${e.revision} after ${last}`);
+        if (e.entry.modRevision !== e.revision) problems.push(`event ${e.revision}: entry.modRevision ${e.entry.modRevision}`);
+        const before = state.get(e.entry.key);
+        if (e.type === 'created') {
+          if (before !== undefined) problems.push(`event ${e.revision}: created ${e.entry.key}, which exists at ${before.modRevision}`);
+          if (e.entry.createRevision !== e.revision) problems.push(`event ${e.revision}: createRevision ${e.entry.createRevision}`);
+        } else if (before === undefined) {
+          problems.push(`event ${e.revision}: ${e.type} ${e.entry.key}, which the watcher does not have`);
+        } else {
+          if (e.prev.modRevision !== before.modRevision) {
+            problems.push(`event ${e.revision}: prev.modRevision ${e.prev.modRevision}, but ${e.entry.key} was last changed at ${before.modRevision}`);
+          }
+          if (JSON.stringify(e.prev.value) !== JSON.stringify(before.value)) problems.push(`event ${e.revision}: prev.value differs`);
+          if (e.entry.createRevision !== before.createRevision) problems.push(`event ${e.revision}: createRevision changed`);
+        }
+        if (e.type === 'deleted') state.delete(e.entry.key);
+        else state.set(e.entry.key, e.entry);
+        last = e.revision;
+      };
+
+      // The contract: a watch delivers every revision after its start, or ends with CompactedError.
+      // After one, resume from the last revision seen (which must again deliver every revision or
+      // fail with CompactedError); if that fails before delivering anything, relist and watch from
+      // the list's revision, as an informer does.
+      const follow = (from: number, resumed: boolean): void => {
+        let delivered = 0;
+        store.watch('', from).subscribe({
+          next: (e) => {
+            delivered++;
+            check(e);
+          },
+          error: (error: unknown) => {
+            if (!(error instanceof CompactedError)) {
+              problems.push(`the watch failed with ${String(error)}`);
+              return;
+            }
+            compactedErrors++;
+            if (error.requestedRevision > last) problems.push(`CompactedError at ${error.requestedRevision}, past ${last}`);
+            if (!resumed || delivered > 0) {
+              follow(last, true);
+              return;
+            }
+            relists++;
+            relisting = (async () => {
+              const listed = await store.list('');
+              state.clear();
+              for (const entry of listed.items) state.set(entry.key, entry);
+              last = listed.revision;
+              follow(listed.revision, false);
+            })().catch((e: unknown) => {
+              problems.push(`relist failed: ${String(e)}`);
+            });
+          },
+        });
+      };
+      follow(0, false);
+
+      const startAt = Date.now() + 1000;
+      const children = [1, 2, 3].map((seed) =>
+        runChild({ mode: 'churn', path, keys: 12, writes: 250, compactEvery: 40, keep: 25, seed, startAt }),
+      );
+      const results = await Promise.all(children);
+      const writes = results.map((r) => Number(r.lines.at(-1)?.split(' ')[1]));
+      const compactions = results.map((r) => Number(r.lines.at(-1)?.split(' ')[3]));
+      // Let the watcher reach the end: revision() hands it everything up to the head.
+      for (;;) {
+        await store.revision();
+        const pending = relisting;
+        if (pending === undefined) break;
+        relisting = undefined;
+        await pending;
+      }
+
+      const head = await store.revision();
+      expect(problems).toEqual([]);
+      expect(writes).toEqual([250, 250, 250]);
+      expect(head).toBe(750);
+      expect(last).toBe(head);
+      expect(compactions.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+      expect(await store.compactedRevision()).toBeGreaterThan(0);
+      // A watch that never fell behind saw every revision; each relist skipped to a list.
+      if (relists === 0) expect(events).toBe(head);
+      // What the watcher built is what the file holds.
+      const listed = await store.list('');
+      expect(listed.revision).toBe(head);
+      expect([...state.values()].sort((a, b) => (a.key < b.key ? -1 : 1))).toEqual(listed.items);
+      if (process.env['HM_CHURN_STATS']) console.log({ events, compactedErrors, relists, compactions });
+    },
+  );
 });

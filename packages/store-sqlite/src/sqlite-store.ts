@@ -17,12 +17,20 @@
  *   fails only that write, and every write is acknowledged after the commit.
  * - *Across processes*: writers serialize on SQLite's write lock (`BEGIN IMMEDIATE`, waiting up to
  *   `busyTimeoutMs`), so revisions are assigned in commit order, without gaps, and
- *   compare-and-swap holds between processes.
- * - *Watch*: writes of this process reach its watchers as soon as they commit. Writes of other
- *   processes are found by polling the revision every `pollIntervalMs` (and at every `revision()`
- *   call), reading the rows after the last one delivered, in id order: no event is lost or
- *   reordered. A watcher that falls behind the compacted revision (only possible when another
- *   process compacts past rows this process has not polled yet) errors with `CompactedError`.
+ *   compare-and-swap holds between processes. Before it takes the lock, a write hands what others
+ *   committed to this store's watchers; under the lock it reads at most a page (512 rows) of what
+ *   they committed meanwhile, and the rest after its commit, so a long gap never lengthens the lock.
+ * - *Watch*: writes made through a store object reach that object's watchers as soon as they
+ *   commit. Immediate notification is per store object, not per process: every other writer
+ *   (another process, or another `sqliteStore` object on the same file in this process, which is
+ *   a connection of its own) is found by polling the revision every `pollIntervalMs` (and at every
+ *   `revision()` call and before each write), reading the rows after the last one delivered, in id
+ *   order: no event is lost or reordered. Open one store per file in a process and share it to
+ *   have every write of the process delivered at once. A watcher that falls behind the compacted
+ *   revision errors with `CompactedError`. That happens only when a compaction passes rows this
+ *   store object has not read yet: one by another store object before this one looked, or (rarely)
+ *   this object's own, if more than a page of others' writes came in each of the three times it
+ *   waited for the write lock.
  * - *Compaction*: `compact(rev)` deletes the rows superseded at or below `rev` and deletes at or
  *   below `rev`; the current value of every key stays. By default the store also compacts itself
  *   every 5 minutes, keeping at least the last 10,000 revisions of history (`compaction`).
@@ -79,22 +87,27 @@ export interface SqliteStoreOptions {
   readonly synchronous?: 'full' | 'normal';
   /**
    * How long a write waits for another process's write lock before failing with `SQLITE_BUSY`.
-   * The wait blocks the event loop (better-sqlite3 is synchronous).
+   * The wait blocks the event loop (better-sqlite3 is synchronous). A non-negative integer.
    * @default 5000
    */
   readonly busyTimeoutMs?: number;
   /**
-   * While a watch is open, how often to look for writes of other processes: the longest a write of
-   * another process waits before this one's watchers see it. Writes of this process are delivered
-   * at once regardless. The poll timer keeps the process alive while a watch is open, as an open
-   * socket would; unsubscribe or close the store to let it exit.
+   * While a watch is open, how often to look for writes of other store objects on the file: the
+   * longest such a write waits before this store's watchers see it. Writes made through this store
+   * object are delivered at once regardless. "Other" means another object, not only another
+   * process: two `sqliteStore` objects on one file in one process also see each other's writes
+   * only by polling. The poll timer keeps the process alive while a watch is open, as an open
+   * socket would; unsubscribe or close the store to let it exit. A positive, finite number
+   * (a `RangeError` otherwise).
    * @default 100
    */
   readonly pollIntervalMs?: number;
   /**
    * Automatic compaction: every `intervalMs`, compact to the current revision minus
    * `minRetainedRevisions`, so that watchers and list pages have that much history to catch up
-   * from. `false` turns it off (call {@link Store.compact} yourself).
+   * from. `false` turns it off (call {@link Store.compact} yourself). `intervalMs` must be a
+   * positive, finite number and `minRetainedRevisions` a non-negative integer (a `RangeError`
+   * otherwise).
    * @default { intervalMs: 300_000, minRetainedRevisions: 10_000 }
    */
   readonly compaction?: false | { readonly intervalMs?: number; readonly minRetainedRevisions?: number };
@@ -108,10 +121,18 @@ export interface SqliteStoreOptions {
 /**
  * Open (or create) the store in `options.path`.
  *
+ * Watchers of the returned store see the writes made through it at once, and every other write to
+ * the file (another process's, or another store object's in this process) within
+ * `pollIntervalMs`: immediate notification is per store object. Open one store per file in a
+ * process and share it.
+ *
  * @throws `NotAStoreDatabaseError` if the file is not a Harbormaster store (nothing is
  *   written to it).
  * @throws `SchemaTooNewError` if a newer version of this package wrote it (nothing is
  *   written to it).
+ * @throws `RangeError` naming the option if `pollIntervalMs`, `busyTimeoutMs`,
+ *   `compaction.intervalMs` or `compaction.minRetainedRevisions` is out of range (before the file
+ *   is opened).
  *
  * @example
  * ```ts
@@ -119,16 +140,40 @@ export interface SqliteStoreOptions {
  * ```
  */
 export function sqliteStore(options: SqliteStoreOptions): Store {
-  return new SqliteStore(options, MIGRATIONS);
+  return new SqliteStore(options, {});
+}
+
+/** For tests: what they can change or observe inside a store. Not exported from the package. */
+export interface SqliteStoreInternals {
+  /** @default MIGRATIONS */
+  readonly migrations?: readonly Migration[];
+  /**
+   * Called in a write transaction that reads rows of other store objects while it holds the write
+   * lock, with how many it read.
+   */
+  readonly onCatchUpUnderLock?: (rows: number) => void;
 }
 
 /** For tests: a store opened with other migrations. */
 export function sqliteStoreWithMigrations(options: SqliteStoreOptions, migrations: readonly Migration[]): Store {
-  return new SqliteStore(options, migrations);
+  return new SqliteStore(options, { migrations });
 }
 
-/** Rows read per query when replaying or polling. */
+/** For tests: a store with {@link SqliteStoreInternals}. */
+export function sqliteStoreWithInternals(options: SqliteStoreOptions, internals: SqliteStoreInternals): Store {
+  return new SqliteStore(options, internals);
+}
+
+/**
+ * Rows read per query when replaying or polling, and the most rows of other processes a write
+ * transaction reads while it holds the write lock.
+ */
 const PAGE_SIZE = 512;
+/**
+ * How often a compaction starts over when more than a page of other processes' writes arrived
+ * while it waited for the write lock (it reads them outside the lock, then tries again).
+ */
+const COMPACTION_ATTEMPTS = 3;
 /** Writes per transaction at most; more queued writes go in the next one. */
 const MAX_BATCH = 4096;
 
@@ -156,8 +201,15 @@ interface LatestRow {
 
 /** What a write transaction found of other processes' writes before its own. */
 interface CatchUp {
+  /** The revision before this transaction's own writes. */
   readonly head: number;
+  /** Other processes' changes after the last delivered one, in id order: one page at most. */
   readonly changes: Change[];
+  /**
+   * Every change at or below this revision is in `changes` (or was delivered before). Below
+   * `head` when more than a page was waiting: the rest is read after the commit.
+   */
+  readonly through: number;
   /** Set when another process compacted past what this one had delivered. */
   readonly compactedPast?: number;
 }
@@ -178,6 +230,7 @@ class SqliteStore implements Store {
   readonly #statements = new Map<string, Database.Statement>();
   readonly #queue: Request[] = [];
   readonly #watchers = new Set<Watcher>();
+  readonly #onCatchUpUnderLock: ((rows: number) => void) | undefined;
 
   /** Every change at or below this revision has been handed to every watcher. */
   #delivered: number;
@@ -188,23 +241,26 @@ class SqliteStore implements Store {
   #pollTimer: TimerHandle | undefined;
   #compactionTimer: TimerHandle | undefined;
 
-  constructor(options: SqliteStoreOptions, migrations: readonly Migration[]) {
+  constructor(options: SqliteStoreOptions, internals: SqliteStoreInternals) {
+    // Options first: a bad one fails before the file is opened or created.
+    const busyTimeoutMs = checkTimeout(options.busyTimeoutMs ?? 5000, 'busyTimeoutMs');
+    const pollIntervalMs = checkInterval(options.pollIntervalMs ?? 100, 'pollIntervalMs');
+    const compaction =
+      options.compaction === false
+        ? undefined
+        : {
+            intervalMs: checkInterval(options.compaction?.intervalMs ?? 300_000, 'compaction.intervalMs'),
+            retain: checkCount(options.compaction?.minRetainedRevisions ?? 10_000, 'compaction.minRetainedRevisions'),
+          };
     this.#db = openDatabase(
-      {
-        path: options.path,
-        synchronous: options.synchronous ?? 'full',
-        busyTimeoutMs: options.busyTimeoutMs ?? 5000,
-      },
-      migrations,
+      { path: options.path, synchronous: options.synchronous ?? 'full', busyTimeoutMs },
+      internals.migrations ?? MIGRATIONS,
     );
+    this.#onCatchUpUnderLock = internals.onCatchUpUnderLock;
     this.#clock = options.clock ?? systemClock;
-    this.#pollIntervalMs = options.pollIntervalMs ?? 100;
+    this.#pollIntervalMs = pollIntervalMs;
     this.#delivered = this.#head();
-    if (options.compaction !== false) {
-      const intervalMs = options.compaction?.intervalMs ?? 300_000;
-      const retain = options.compaction?.minRetainedRevisions ?? 10_000;
-      this.#scheduleCompaction(intervalMs, retain);
-    }
+    if (compaction !== undefined) this.#scheduleCompaction(compaction.intervalMs, compaction.retain);
   }
 
   // ── reads ────────────────────────────────────────────────────────────────────────────────────
@@ -321,6 +377,7 @@ class SqliteStore implements Store {
     const done: Array<{ request: WriteRequest; change: Change; ack: () => Entry }> = [];
     const failed: Array<{ request: WriteRequest; error: StoreError }> = [];
     let catchUp: CatchUp;
+    this.#catchUpBeforeLock();
     try {
       this.#statement('BEGIN IMMEDIATE').run();
       try {
@@ -385,55 +442,102 @@ class SqliteStore implements Store {
   }
 
   #runCompaction(request: CompactRequest): void {
-    let catchUp: CatchUp;
-    try {
-      this.#statement('BEGIN IMMEDIATE').run();
+    for (let attempt = 1; ; attempt++) {
+      let catchUp: CatchUp;
+      let retry = false;
+      this.#catchUpBeforeLock();
       try {
-        catchUp = this.#catchUp();
-        const from = this.#compactedRevision();
-        const to = request.revision;
-        if (to > catchUp.head) throw new RangeError(`cannot compact to ${to}: the store's revision is ${catchUp.head}`);
-        if (to > from) {
-          this.#statement(
-            `DELETE FROM log WHERE id IN (
-               SELECT prev_revision FROM log WHERE id > @from AND id <= @to AND prev_revision > 0
-               UNION ALL
-               SELECT id FROM log WHERE id > @from AND id <= @to AND op = ${Op.delete})`,
-          ).run({ from, to });
-          this.#statement(`UPDATE meta SET value = ? WHERE name = 'compact_revision'`).run(to);
+        this.#statement('BEGIN IMMEDIATE').run();
+        try {
+          catchUp = this.#catchUp();
+          const from = this.#compactedRevision();
+          const to = request.revision;
+          if (to > catchUp.head) throw new RangeError(`cannot compact to ${to}: the store's revision is ${catchUp.head}`);
+          if (catchUp.through < catchUp.head && to > catchUp.through && attempt < COMPACTION_ATTEMPTS) {
+            // More than a page of other processes' writes came in while this waited for the lock,
+            // and the compaction could delete some of them before this process's watchers have
+            // them: release the lock, read them outside it, and start over.
+            retry = true;
+          } else {
+            if (to > from) {
+              this.#statement(
+                `DELETE FROM log WHERE id IN (
+                   SELECT prev_revision FROM log WHERE id > @from AND id <= @to AND prev_revision > 0
+                   UNION ALL
+                   SELECT id FROM log WHERE id > @from AND id <= @to AND op = ${Op.delete})`,
+              ).run({ from, to });
+              this.#statement(`UPDATE meta SET value = ? WHERE name = 'compact_revision'`).run(to);
+            }
+            this.#statement('COMMIT').run();
+          }
+        } finally {
+          if (this.#db.inTransaction) this.#statement('ROLLBACK').run();
         }
-        this.#statement('COMMIT').run();
-      } finally {
-        if (this.#db.inTransaction) this.#statement('ROLLBACK').run();
+      } catch (e) {
+        request.reject(e);
+        return;
       }
-    } catch (e) {
-      request.reject(e);
+      if (retry) {
+        // Committed rows of other processes: delivering them now keeps the order.
+        this.#deliver(catchUp.changes);
+        continue;
+      }
+      this.#afterCommit(catchUp, []);
+      request.resolve();
       return;
     }
-    this.#afterCommit(catchUp, []);
-    request.resolve();
+  }
+
+  /**
+   * Before taking the write lock: deliver what other processes committed since the last delivered
+   * revision, page by page, so that the write transaction has little left to read while it holds
+   * the lock (only what they commit while this one waits for it).
+   */
+  #catchUpBeforeLock(): void {
+    if (this.#watchers.size === 0) return;
+    try {
+      this.#poll();
+    } catch {
+      // Nothing is lost: #delivered only moves past what was delivered, and the catch-up in the
+      // write transaction (or the next poll) reads the rest again and reports what still fails.
+    }
   }
 
   /**
    * Inside a write transaction: read the rows other processes committed since the last delivered
-   * one, so that they are delivered before this transaction's own (their ids are lower).
+   * one, so that they are delivered before this transaction's own (their ids are lower). One page
+   * at most, to keep the write lock short; `#afterCommit` reads the rest, if any.
    */
   #catchUp(): CatchUp {
     const head = this.#head();
-    if (head <= this.#delivered || this.#watchers.size === 0) return { head, changes: [] };
+    if (head <= this.#delivered || this.#watchers.size === 0) return { head, changes: [], through: head };
     const compacted = this.#compactedRevision();
-    if (compacted > this.#delivered) return { head, changes: [], compactedPast: compacted };
-    const rows = this.#statement(
-      `SELECT ${CHANGE_COLUMNS} FROM log l LEFT JOIN log p ON p.id = l.prev_revision
-       WHERE l.id > ? AND l.id <= ? ORDER BY l.id`,
-    ).all(this.#delivered, head) as LogRow[];
-    return { head, changes: rows.map((row) => Change.fromRow(row)) };
+    if (compacted > this.#delivered) return { head, changes: [], through: head, compactedPast: compacted };
+    const rows = this.#otherRows(head);
+    this.#onCatchUpUnderLock?.(rows.length);
+    const last = rows[rows.length - 1];
+    const through = rows.length === PAGE_SIZE && last !== undefined ? last.id : head;
+    return { head, changes: rows.map((row) => Change.fromRow(row)), through };
   }
 
+  /**
+   * After a write transaction committed: deliver the other processes' changes it found, then its
+   * own. What it left for after the commit (more than a page) is read now, outside the lock, page
+   * by page; should another process compact past those rows first, the watchers fail with
+   * `CompactedError`, as they would had a poll found it.
+   */
   #afterCommit(catchUp: CatchUp, own: readonly Change[]): void {
     const { compactedPast } = catchUp;
     if (compactedPast !== undefined) this.#failWatchers((w) => new CompactedError(w.position, compactedPast));
     this.#deliver(catchUp.changes);
+    if (catchUp.through < catchUp.head) {
+      try {
+        this.#deliverUpTo(catchUp.head);
+      } catch (e) {
+        // The file is unreadable: the watchers cannot go on without a gap. The write stands.
+        this.#failWatchers(() => e);
+      }
+    }
     this.#delivered = Math.max(this.#delivered, catchUp.head);
     this.#deliver(own);
   }
@@ -527,20 +631,27 @@ class SqliteStore implements Store {
     for (;;) {
       const head = this.#head();
       if (head <= this.#delivered) return;
+      this.#deliverUpTo(head);
+    }
+  }
+
+  /**
+   * Deliver the committed rows with ids in (delivered, head], one page per read transaction. If
+   * they have been compacted past meanwhile, fail the watchers instead.
+   */
+  #deliverUpTo(head: number): void {
+    while (this.#delivered < head) {
       if (this.#watchers.size === 0) {
-        this.#delivered = head;
+        this.#delivered = Math.max(this.#delivered, head);
         return;
       }
       const { compacted, rows } = this.#db.transaction(() => ({
         compacted: this.#compactedRevision(),
-        rows: this.#statement(
-          `SELECT ${CHANGE_COLUMNS} FROM log l LEFT JOIN log p ON p.id = l.prev_revision
-           WHERE l.id > ? AND l.id <= ? ORDER BY l.id LIMIT ${PAGE_SIZE}`,
-        ).all(this.#delivered, head) as LogRow[],
+        rows: this.#otherRows(head),
       }))();
       if (compacted > this.#delivered) {
         this.#failWatchers((w) => new CompactedError(w.position, compacted));
-        this.#delivered = head;
+        this.#delivered = Math.max(this.#delivered, head);
         return;
       }
       this.#deliver(rows.map((row) => Change.fromRow(row)));
@@ -643,6 +754,14 @@ class SqliteStore implements Store {
     );
   }
 
+  /** Rows with ids in (delivered, head], in id order, one page. */
+  #otherRows(head: number): LogRow[] {
+    return this.#statement(
+      `SELECT ${CHANGE_COLUMNS} FROM log l LEFT JOIN log p ON p.id = l.prev_revision
+       WHERE l.id > ? AND l.id <= ? ORDER BY l.id LIMIT ${PAGE_SIZE}`,
+    ).all(this.#delivered, head) as LogRow[];
+  }
+
   /** Rows of keys in `range` with ids in (after, end], in id order, one page. */
   #replayRows(range: PrefixRange, after: number, end: number): LogRow[] {
     const high = range.high === undefined ? '' : 'AND l.key < ?';
@@ -688,6 +807,31 @@ class SqliteStore implements Store {
     const { sql, params } = this.#versionsAt(range, after);
     return (this.#statement(`SELECT count(*) AS n ${sql}`).get(revision, ...params) as { n: number }).n;
   }
+}
+
+/** The longest delay a Node.js timer takes; a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** An interval option: a positive, finite number of milliseconds a timer can wait. */
+function checkInterval(ms: number, name: string): number {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0 || ms > MAX_TIMER_MS) {
+    throw new RangeError(`sqliteStore: ${name} must be a positive finite number of milliseconds (at most ${MAX_TIMER_MS}), got ${String(ms)}`);
+  }
+  return ms;
+}
+
+/** `busyTimeoutMs`: what SQLite's busy timeout takes, a non-negative integer of milliseconds. */
+function checkTimeout(ms: number, name: string): number {
+  if (!Number.isInteger(ms) || ms < 0 || ms > MAX_TIMER_MS) {
+    throw new RangeError(`sqliteStore: ${name} must be a non-negative integer of milliseconds (at most ${MAX_TIMER_MS}), got ${String(ms)}`);
+  }
+  return ms;
+}
+
+/** A count option: a non-negative integer. */
+function checkCount(n: number, name: string): number {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`sqliteStore: ${name} must be a non-negative integer, got ${String(n)}`);
+  return n;
 }
 
 function checkKey(key: string): string {
