@@ -3,7 +3,7 @@
  * the test binder, on a fake clock.
  */
 import { readFileSync } from 'node:fs';
-import { isConflict, kinds, type WatchEvent } from '@harbormaster/core';
+import { ForbiddenError, isConflict, kinds, type AdmissionPlugin, type WatchEvent } from '@harbormaster/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { computeHash } from '../src/deployment/pod-template-hash.js';
 import { rollback } from '../src/deployment/rollback.js';
@@ -362,5 +362,46 @@ describe('Deployment controller', () => {
     const mine = (await replicaSets(e)).find((rs) => rs.spec.template.spec.containers[0]?.image === V3);
     expect(mine?.metadata.name).toBe(`storefront-${hash}`);
     expect((await e.client.get(kinds.ReplicaSet, { namespace: 'default', name: taken })).spec.template.spec.containers[0]?.image).toBe('other:1');
+  });
+  it('syncs the rollout status when the API refuses to scale an old ReplicaSet down, as Kubernetes ignores that error', async () => {
+    // Refuse scale-downs of the v2.1 ReplicaSet while `refuse` is set (a webhook or quota would).
+    let refuse = false;
+    let refused = 0;
+    const guard: AdmissionPlugin = {
+      name: 'RefuseOldScaleDown',
+      validate(req) {
+        if (!refuse || req.operation !== 'UPDATE' || req.kind.kind !== 'ReplicaSet' || req.subresource !== undefined) return;
+        const next = req.object as kinds.ReplicaSet;
+        const prev = req.oldObject as kinds.ReplicaSet | undefined;
+        if (next.spec.template.spec.containers[0]?.image === V2 && prev !== undefined && next.spec.replicas < prev.spec.replicas) {
+          refused++;
+          throw new ForbiddenError('scale-down refused');
+        }
+      },
+    };
+    const e = await start({ admission: [guard] });
+    await applyStorefront(e);
+    refuse = true;
+    const updated = await setImage(e, V3);
+    // The surge pod becomes available; the scale-down of the old ReplicaSet is refused, yet the
+    // Deployment's status says what there is: 4 pods, 1 updated, 4 available.
+    const d = await e.eventually(async () => {
+      const d = await e.client.get(kinds.Deployment, key);
+      expect(refused).toBeGreaterThan(0);
+      expect(d.status).toMatchObject({ observedGeneration: updated.metadata.generation, replicas: 4, updatedReplicas: 1, readyReplicas: 4, availableReplicas: 4 });
+      return d;
+    });
+    expect(condition(d, 'Progressing')).toMatchObject({ status: 'True', reason: 'ReplicaSetUpdated' });
+    // No retry with back-off: the refusal is not an error of the sync.
+    const attempts = refused;
+    await e.advance(10_000, 500);
+    expect(refused).toBe(attempts);
+
+    // Once allowed, the next change of a ReplicaSet (here a pod deleted behind the controller's back)
+    // brings the Deployment back, and the rollout completes.
+    refuse = false;
+    const victim = (await pods(e)).find((p) => image(p) === V2);
+    await e.client.delete(kinds.Pod, { namespace: 'default', name: victim?.metadata.name ?? '' });
+    await rolledOut(e, V3);
   });
 });

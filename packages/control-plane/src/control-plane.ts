@@ -45,6 +45,7 @@ import {
   type MetricsSource,
   type NodeAgent,
   type NodeAgentOptions,
+  type NodeLifecycleOptions,
   type SimulatedCluster,
   type SimulatedClusterOptions,
   type StaticMetricsSource,
@@ -70,6 +71,7 @@ export interface ControlPlaneOptions {
   readonly clock?: Clock;
   /** @default silentLogger */
   readonly logger?: Logger;
+  /** Where the manager's controllers and work queues record metrics. @default noopMetrics */
   readonly metrics?: Metrics;
   /** Your own kinds to serve. */
   readonly kinds?: Iterable<AnyKind>;
@@ -90,6 +92,18 @@ export interface ControlPlaneOptions {
   readonly hpaMetrics?: MetricsSource;
   /** HPA controller settings, e.g. `{ syncPeriodMs: 5000 }`. @default Kubernetes' (15 s sync) */
   readonly hpa?: BuiltinControllersOptions['hpa'];
+  /**
+   * The range Services' cluster IPs are allocated from (kube-apiserver's
+   * `--service-cluster-ip-range`), an IPv4 CIDR such as `'10.0.0.0/24'`.
+   * @default '10.96.0.0/12'
+   */
+  readonly serviceClusterIPRange?: string;
+  /**
+   * Node lifecycle controller settings (kube-controller-manager's `--node-monitor-period`,
+   * `--node-monitor-grace-period`, `--node-eviction-rate`, …), e.g. `{ nodeMonitorGracePeriodMs: 20_000 }`
+   * to notice a silent node sooner. @default Kubernetes' (5 s monitor period, 50 s grace period)
+   */
+  readonly nodeLifecycle?: NodeLifecycleOptions;
   /** Run controllers only while holding this Lease. @default none */
   readonly leaderElection?: LeaderElectionOptions;
   /** Built-in controllers to leave out (see `setupBuiltinControllers`). */
@@ -98,12 +112,17 @@ export interface ControlPlaneOptions {
 
 /** A running (or ready to run) control plane. */
 export interface ControlPlane {
+  /** The store objects live in. */
   readonly store: Store;
+  /** The API server over `store`. */
   readonly api: ApiServer;
   /** The manager's client: read-your-writes. */
   readonly client: Client;
+  /** The manager running the built-in controllers and the scheduler; add your own controllers to it. */
   readonly manager: Manager;
+  /** The clock the API server, the manager and the nodes share. */
   readonly clock: Clock;
+  /** The scheduler, which binds pending pods to nodes. */
   readonly scheduler: Scheduler;
   /** The simulated nodes, if any. */
   readonly cluster: SimulatedCluster | undefined;
@@ -163,6 +182,8 @@ export async function createControlPlane(options: ControlPlaneOptions = {}): Pro
     api,
     ...(hpaMetrics === undefined ? {} : { metrics: hpaMetrics }),
     ...(options.hpa === undefined ? {} : { hpa: options.hpa }),
+    ...(options.serviceClusterIPRange === undefined ? {} : { serviceClusterIPRange: options.serviceClusterIPRange }),
+    ...(options.nodeLifecycle === undefined ? {} : { nodeLifecycle: options.nodeLifecycle }),
     ...(options.disableControllers === undefined ? {} : { disable: options.disableControllers }),
   });
   const scheduler = createScheduler({ manager, ...options.scheduler });

@@ -75,8 +75,11 @@ describe('the storefront of the seed article, on simulated nodes', () => {
     await eventually(async () => {
       const n = await cp.client.get(kinds.Node, { name: failed });
       return n.spec.taints?.some((t) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoExecute');
-    }, { clock, stepMs: 1000 });
-    expect(clock.now() - failedAt).toBeLessThan(60_000);
+    }, { clock, stepMs: 1000, timeoutMs: 90_000 });
+    // The 50 s grace period (Kubernetes 1.32+) counts from the last lease renewal (every 10 s), and
+    // the 5 s monitor passes notice it, then taint.
+    expect(clock.now() - failedAt).toBeGreaterThanOrEqual(40_000);
+    expect(clock.now() - failedAt).toBeLessThan(70_000);
     await clock.advance(200_000);
     expect((await cp.client.list(kinds.Pod)).items.some((p) => onFailed.includes(p.metadata.uid))).toBe(true);
     await eventually(async () => {
@@ -94,13 +97,15 @@ describe('the storefront of the seed article, on simulated nodes', () => {
     await cp.client.patch(kinds.Deployment, { name: 'storefront' }, { spec: { template: { spec: { containers: [{ name: 'storefront', image: 'acme/storefront:v2.1', ports: [{ containerPort: 8080, protocol: 'TCP' }], resources: { requests: { cpu: '100m' } } }] } } } } as never);
     const metrics = cp.metricsSource;
     if (metrics === undefined) throw new Error('expected the static metrics source');
-    // Traffic: a total CPU demand shared by the pods that exist. It rises in two steps (0.75,
-    // then 1.0 cores) and then falls to 0.1 cores. With a 100m request and the 70% target,
-    // Kubernetes' algorithm and default policies take it 3 → 7 → 11 → 15, and back to 3 (the
-    // minimum) only once the 300 s scale-down stabilization window has passed.
-    let demand = 0.75;
+    // Traffic: a steady total CPU demand, spread by the Service over the ready pods (a pod still
+    // starting has no sample yet, as with metrics-server). At 1 core against the 100m request and
+    // the 70% target the storefront needs ceil(1000m / 70m) = 15 pods. The seed's HPA sets no
+    // `spec.behavior`, so Kubernetes grows it by at most max(2 × current, 4) per 15 s sync:
+    // 3 → 6 → 12 → 15. After the rush (0.1 cores) it goes back to the minimum, 3, once no
+    // recommendation of the last 300 s (the downscale stabilization window) is higher.
+    let demand = 1.0;
     const setLoad = async () => {
-      const pods = (await cp.client.list(kinds.Pod, { labelSelector: 'app=storefront' })).items.filter((p) => !p.metadata.deletionTimestamp);
+      const pods = await readyPods(cp, 'storefront');
       for (const p of pods) metrics.setPodMetric({ pod: p.metadata.name ?? '', metric: 'cpu', value: `${Math.round((demand / pods.length) * 1000)}m` });
     };
     const replicas = async () => (await cp.client.get(kinds.Deployment, { name: 'storefront' })).spec.replicas;
@@ -112,17 +117,18 @@ describe('the storefront of the seed article, on simulated nodes', () => {
     };
     await eventually(async () => {
       await setLoad();
-      if ((await track()) >= 11) demand = 1.0;
       return (await track()) === 15;
     }, { clock, stepMs: 1000, timeoutMs: 300_000 });
     await eventually(async () => (await readyPods(cp, 'storefront')).length === 15, { clock, stepMs: 1000 });
-    // It stays at 15 while the demand holds.
+    // It stays at 15 while the demand holds: 67m a pod is 95% of the target, within the tolerance.
     for (let i = 0; i < 60; i++) {
       await setLoad();
       await clock.advance(1000);
     }
     expect(await replicas()).toBe(15);
-    expect(seen).toEqual([3, 7, 11, 15]);
+    expect(seen).toEqual([3, 6, 12, 15]);
+    const limited = await cp.client.get(kinds.HorizontalPodAutoscaler, { name: 'storefront-hpa' });
+    expect(limited.status?.conditions?.find((c) => c.type === 'ScalingLimited')).toMatchObject({ status: 'False', reason: 'DesiredWithinRange' });
     demand = 0.1;
     const coolAt = clock.now();
     await eventually(async () => {
@@ -134,6 +140,16 @@ describe('the storefront of the seed article, on simulated nodes', () => {
     const hpa = await cp.client.get(kinds.HorizontalPodAutoscaler, { name: 'storefront-hpa' });
     expect(hpa.status?.desiredReplicas).toBe(3);
     const rescales = (await cp.client.list(kinds.Event)).items.filter((e) => e.reason === 'SuccessfulRescale').map((e) => e.message);
-    expect(rescales.some((m) => m?.startsWith('New size: 15; reason:'))).toBe(true);
+    expect(rescales.map((m) => m?.match(/^New size: (\d+);/)?.[1])).toEqual(['6', '12', '15', '3']);
+    expect(rescales.slice(0, 2)).toEqual([
+      'New size: 6; reason: cpu resource utilization (percentage of request) above target',
+      'New size: 12; reason: cpu resource utilization (percentage of request) above target',
+    ]);
+    // Kubernetes words the reason from the metric's own proposal. By the step to 15 the new pods'
+    // samples are still inside their first window after readiness and count as 0, so the metric
+    // alone proposes no change: the 15 comes from the recommendations in the window, with an empty
+    // reason — as kube-controller-manager reports it.
+    expect(rescales[2]).toMatch(/^New size: 15; reason: (cpu resource utilization \(percentage of request\) above target)?$/);
+    expect(rescales[3]).toBe('New size: 3; reason: All metrics below target');
   });
 });

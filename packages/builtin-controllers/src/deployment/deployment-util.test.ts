@@ -64,6 +64,19 @@ describe('deployment arithmetic', () => {
     expect(proportion({ rs: old, deployment: deployment(0), toAdd: -13, added: 0 })).toBe(-8);
   });
 
+  it('falls back to the Deployment\'s current size when the max-replicas annotation is missing, not a number, or 0', () => {
+    // 20 replicas + 5 surge now; the Deployment had 10 pods. A ReplicaSet of 5 grows to round(5 × 25 / 10) = 13.
+    const d = { ...deployment(20), status: { replicas: 10 } } as kinds.Deployment;
+    for (const annotations of [undefined, { 'deployment.kubernetes.io/max-replicas': 'many' }, { 'deployment.kubernetes.io/max-replicas': '0' }]) {
+      const set = rs('old', 5, annotations === undefined ? {} : { annotations });
+      expect(proportion({ rs: set, deployment: d, toAdd: 20, added: 0 })).toBe(8);
+    }
+    // With no pods either, no share.
+    expect(proportion({ rs: rs('old', 5, { annotations: { 'deployment.kubernetes.io/max-replicas': '0' } }), deployment: deployment(20), toAdd: 20, added: 0 })).toBe(0);
+    // Atoi accepts a sign.
+    expect(proportion({ rs: rs('old', 5, { annotations: { 'deployment.kubernetes.io/max-replicas': '+10' } }), deployment: deployment(20), toAdd: 20, added: 0 })).toBe(8);
+  });
+
   it('finds the only active ReplicaSet, else the newest, else none', () => {
     expect(findActiveOrLatest(rs('new', 0, { created: 3000 }), [rs('a', 2, { created: 1000 }), rs('b', 0, { created: 2000 })])?.metadata.name).toBe('a');
     expect(findActiveOrLatest(undefined, [rs('a', 0, { created: 1000 }), rs('b', 0, { created: 2000 })])?.metadata.name).toBe('b');

@@ -186,7 +186,8 @@ export function maxRevision(rss: readonly kinds.ReplicaSet[]): number {
 
 function intAnnotation(rs: kinds.ReplicaSet, key: string): number | undefined {
   const v = rs.metadata.annotations?.[key];
-  return v !== undefined && /^-?\d+$/.test(v) ? Number(v) : undefined;
+  // What Go's strconv.Atoi accepts.
+  return v !== undefined && /^[+-]?\d+$/.test(v) ? Number(v) : undefined;
 }
 
 /** The desired-replicas annotation. */
@@ -361,12 +362,18 @@ function roundHalfAway(x: number): number {
   return x < 0 ? -Math.round(-x) : Math.round(x);
 }
 
+/** The share of a ReplicaSet in a scaling event: its size scaled to the new `replicas + maxSurge` (`getReplicaSetFraction`). */
 function replicaSetFraction(rs: kinds.ReplicaSet, d: kinds.Deployment): number {
   if (d.spec.replicas === 0) return -rs.spec.replicas;
   const deploymentReplicas = d.spec.replicas + maxSurge(d);
-  const annotated = intAnnotation(rs, MAX_REPLICAS_ANNOTATION) ?? d.status?.replicas ?? 0;
-  if (annotated === 0) return 0;
-  return roundHalfAway((rs.spec.replicas * deploymentReplicas) / annotated) - rs.spec.replicas;
+  let before = intAnnotation(rs, MAX_REPLICAS_ANNOTATION);
+  if (before === undefined || before === 0) {
+    // Missing, not a number, or edited to 0: the Deployment's current size, as Kubernetes falls back to.
+    before = d.status?.replicas ?? 0;
+    // Rare: no annotation and no pods (they fail to be created). No share rather than a division by zero.
+    if (before === 0) return 0;
+  }
+  return roundHalfAway((rs.spec.replicas * deploymentReplicas) / before) - rs.spec.replicas;
 }
 
 /**

@@ -7,13 +7,15 @@
  * - old ReplicaSets shrink while at least `replicas - maxUnavailable` pods stay available, first
  *   by their unhealthy (not available) pods, which costs no availability, then by available ones;
  *   pods of the new ReplicaSet that are not yet available count against the budget, so a broken
- *   new template never takes old pods down with it.
+ *   new template never takes old pods down with it. A scale-down the API refuses is dropped for
+ *   this sync, as Kubernetes does: the status is still synced, and the ReplicaSets' next change
+ *   brings the Deployment back.
  *
  * Once complete, old ReplicaSets beyond `revisionHistoryLimit` are deleted.
  *
  * @module
  */
-import type { kinds } from '@harbormaster/core';
+import { isApiError, type kinds } from '@harbormaster/core';
 import type { DeploymentSync } from './deployment-sync.js';
 import { activeReplicaSets, availableReplicaCount, byCreationTimestamp, deploymentComplete, maxUnavailable, newRSNewReplicas, replicaCount } from './deployment-util.js';
 import { syncRolloutStatus } from './progress.js';
@@ -62,9 +64,17 @@ async function reconcileOldReplicaSets(
   const maxScaledDown = allPods - minAvailable - newRSUnavailable;
   if (maxScaledDown <= 0) return false;
 
-  const { rss: cleaned, scaledDown: cleanedUp } = await cleanupUnhealthyReplicas(sync, oldRSs, maxScaledDown);
-  const scaledDown = await scaleDownOldReplicaSetsForRollingUpdate(sync, [...cleaned, newRS], cleaned);
-  return cleanedUp + scaledDown > 0;
+  // Kubernetes' reconcileOldReplicaSets ignores a failed scale-down here (`return false, nil`):
+  // the rollout goes on to sync its status rather than retrying with back-off.
+  try {
+    const { rss: cleaned, scaledDown: cleanedUp } = await cleanupUnhealthyReplicas(sync, oldRSs, maxScaledDown);
+    const scaledDown = await scaleDownOldReplicaSetsForRollingUpdate(sync, [...cleaned, newRS], cleaned);
+    return cleanedUp + scaledDown > 0;
+  } catch (e) {
+    if (!isApiError(e)) throw e;
+    sync.ctx.log.debug({ err: e.message }, 'failed to scale down old replica sets; syncing the rollout status');
+    return false;
+  }
 }
 
 /** Scale old ReplicaSets down by their unavailable pods, oldest first, at most `maxCleanup` in all. */

@@ -10,14 +10,21 @@
  *    ceil(current × value / target) with the replica calculator (tolerance 0.1, conservative
  *    treatment of missing and unready pods); the largest proposal wins (`ScalingActive=True`,
  *    `ValidMetricFound`; or `False` with `FailedGetResourceMetric`, `FailedGetPodsMetric`, …);
- * 4. stabilizes the proposal (scale-down window 300 s, scale-up 0 s), limits it by the behavior
- *    policies (up max(4 pods, 100%) per 15 s, down 100% per 15 s) and by min/max
- *    (`AbleToScale`: `ScaleUpStabilized`/`ScaleDownStabilized`/`ReadyForNewScale`;
- *    `ScalingLimited`: `ScaleUpLimit`, `ScaleDownLimit`, `TooManyReplicas`, `TooFewReplicas`,
+ * 4. normalizes the proposal, on one of Kubernetes' two paths (see `scaling-behavior.ts`):
+ *    - without `spec.behavior` (the seed's HPA): the highest recommendation of the last 300 s
+ *      (the downscale stabilization window), then at most max(2 × current, 4) replicas per sync
+ *      up, and min/max — 3 → 6 → 12 → 15 under a steady load wanting 15;
+ *    - with `spec.behavior`: the scale-up (0 s) and scale-down (300 s) stabilization windows, then
+ *      the behavior's policies (by default up max(4 pods, 100%) per 15 s, down 100% per 15 s),
+ *      then min/max
+ *
+ *    and says so in `AbleToScale` (`ScaleUpStabilized`/`ScaleDownStabilized`/`ReadyForNewScale`)
+ *    and `ScalingLimited` (`ScaleUpLimit`, `ScaleDownLimit`, `TooManyReplicas`, `TooFewReplicas`,
  *    `DesiredWithinRange`);
  * 5. writes the new count to the target (`SucceededRescale` and a `SuccessfulRescale` event
- *    "New size: 7; reason: cpu resource utilization (percentage of request) above target", or
- *    `FailedUpdateScale` and `FailedRescale`);
+ *    "New size: 6; reason: cpu resource utilization (percentage of request) above target", or
+ *    `FailedUpdateScale` and `FailedRescale`); with `spec.behavior`, records the change for the
+ *    policies' periods;
  * 6. writes status: `currentReplicas`, `desiredReplicas`, `currentMetrics`, `lastScaleTime`,
  *    `conditions`, `observedGeneration` — only when it changed.
  *
@@ -85,7 +92,10 @@ export interface HpaControllerOptions {
   readonly cpuInitializationPeriodMs?: number;
   /** How long after a pod starts a not-Ready pod counts as never ready. @default 30000 */
   readonly delayOfInitialReadinessStatusMs?: number;
-  /** The scale-down stabilization window when the HPA's behavior sets none. @default 300000 */
+  /**
+   * The controller's downscale stabilization window (`--horizontal-pod-autoscaler-downscale-stabilization`):
+   * for an HPA without `spec.behavior`, and one whose `behavior.scaleDown` sets no window. @default 300000
+   */
   readonly downscaleStabilizationWindowMs?: number;
 }
 
@@ -253,7 +263,8 @@ class AutoscalerSync {
       const computed = await this.#computeReplicasForMetrics(scale);
       metricStatuses = computed.statuses;
       if (computed.replicas === -1) {
-        this.#setStatus({ currentReplicas, desiredReplicas: hpa.status?.desiredReplicas ?? 0, metrics: hpa.status?.currentMetrics ?? undefined, rescale: false });
+        // The metrics just computed, not the previous ones (`setCurrentReplicasAndMetricsInStatus`).
+        this.#setStatus({ currentReplicas, desiredReplicas: hpa.status?.desiredReplicas ?? 0, metrics: computed.statuses, rescale: false });
         await this.#updateStatusIfNeeded();
         const message = computed.error ?? 'unable to compute the replica count';
         this.#ctx.recorder.event(hpa, 'Warning', 'FailedComputeMetricsReplicas', message);
@@ -281,14 +292,14 @@ class AutoscalerSync {
         if (!isApiError(e)) throw e;
         this.#ctx.recorder.event(hpa, 'Warning', 'FailedRescale', `New size: ${desiredReplicas}; reason: ${rescaleReason}; error: ${e.message}`);
         this.#setCondition('AbleToScale', 'False', 'FailedUpdateScale', `the HPA controller was unable to update the target scale: ${e.message}`);
-        this.#setStatus({ currentReplicas, desiredReplicas: hpa.status?.desiredReplicas ?? 0, metrics: hpa.status?.currentMetrics ?? undefined, rescale: false });
+        this.#setStatus({ currentReplicas, desiredReplicas: hpa.status?.desiredReplicas ?? 0, metrics: metricStatuses, rescale: false });
         await this.#updateStatusIfNeeded();
         return;
       }
       this.#setCondition('AbleToScale', 'True', 'SucceededRescale', `the HPA controller was able to update the target scale to ${desiredReplicas}`);
       this.#ctx.recorder.event(hpa, 'Normal', 'SuccessfulRescale', `New size: ${desiredReplicas}; reason: ${rescaleReason}`);
-      const behavior = this.#behavior();
-      this.#history.recordScaleEvent({ ...behavior, from: currentReplicas, to: desiredReplicas, now: this.#now });
+      // Without a behavior there are no policies to count them for (`storeScaleEvent`).
+      if (hpa.spec.behavior !== undefined) this.#history.recordScaleEvent({ ...this.#behavior(), from: currentReplicas, to: desiredReplicas, now: this.#now });
       this.#ctx.log.info({ reference, currentReplicas, desiredReplicas, reason: rescaleReason }, 'successfully rescaled');
     } else {
       desiredReplicas = currentReplicas;
@@ -356,16 +367,13 @@ class AutoscalerSync {
     return { scaleUp: rules(effective.scaleUp, 0), scaleDown: { ...rules(effective.scaleDown, downWindow), stabilizationWindowSeconds: downWindow } };
   }
 
+  /** `normalizeDesiredReplicas` for an HPA without `spec.behavior`, else `normalizeDesiredReplicasWithBehaviors`. */
   #normalize(currentReplicas: number, desiredReplicas: number, minReplicas: number): number {
-    const behavior = this.#behavior();
-    const result = this.#history.normalize({
-      ...behavior,
-      minReplicas,
-      maxReplicas: this.#hpa.spec.maxReplicas,
-      currentReplicas,
-      desiredReplicas,
-      now: this.#now,
-    });
+    const common = { minReplicas, maxReplicas: this.#hpa.spec.maxReplicas, currentReplicas, desiredReplicas, now: this.#now };
+    const result =
+      this.#hpa.spec.behavior === undefined
+        ? this.#history.normalizeWithoutBehavior({ ...common, downscaleStabilizationWindowSeconds: this.#config.downscaleStabilizationWindowMs / 1000 })
+        : this.#history.normalize({ ...this.#behavior(), ...common });
     for (const c of result.conditions) this.#setCondition(c.type, c.status, c.reason, c.message);
     return result.replicas;
   }
@@ -394,6 +402,8 @@ class AutoscalerSync {
     const pods = await this.#ctx.cache.list(kinds.Pod, { namespace: this.#namespace, labelSelector: selector });
 
     const specs = hpa.spec.metrics;
+    // Kubernetes keeps one entry per metric spec, a zero-valued MetricStatus (`type: ""`) for a
+    // metric that failed; the core kind's schema refuses an empty type, so a failed metric has no entry.
     const statuses: kinds.MetricStatus[] = [];
     let replicas = 0;
     let metric = '';

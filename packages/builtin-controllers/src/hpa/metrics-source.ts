@@ -34,6 +34,7 @@ export interface PodMetric {
 
 /** What {@link MetricsSource.podMetrics} is asked for. */
 export interface PodMetricsQuery {
+  /** The HorizontalPodAutoscaler's namespace, where the pods are. */
   readonly namespace: string;
   /** The pods of the scale target. */
   readonly selector: Selector;
@@ -57,16 +58,21 @@ export interface MetricSample {
 
 /** What {@link MetricsSource.objectMetric} is asked for. */
 export interface ObjectMetricQuery {
+  /** The HorizontalPodAutoscaler's namespace, where the object is. */
   readonly namespace: string;
   /** The object the metric describes (`object.describedObject`). */
   readonly object: kinds.CrossVersionObjectReference;
+  /** The metric's name (`object.metric.name`). */
   readonly metric: string;
+  /** The metric's own label selector (`object.metric.selector`). */
   readonly metricSelector?: Selector | undefined;
 }
 
 /** What {@link MetricsSource.externalMetrics} is asked for. */
 export interface ExternalMetricQuery {
+  /** The HorizontalPodAutoscaler's namespace. */
   readonly namespace: string;
+  /** The metric's name (`external.metric.name`). */
   readonly metric: string;
   /** Which series of the metric (`external.metric.selector`); the empty selector takes all. */
   readonly metricSelector: Selector;

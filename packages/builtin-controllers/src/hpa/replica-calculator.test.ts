@@ -155,6 +155,22 @@ describe('resourceReplicas (Utilization targets)', () => {
     expect(() => calc(3, 50, [pod('p0', { request: undefined })], levels([100]))).toThrow(
       new ReplicaCalculationError('missing request for cpu in container app of Pod p0'),
     );
+    // Kubernetes looks for samples before it reads the requests.
+    expect(() => calc(3, 50, [pod('p0', { request: undefined, ready: 'False' })], levels([100]))).toThrow(
+      'did not receive metrics for targeted pods (pods might be unready)',
+    );
+  });
+
+  it('takes a request of 0 as a request (Kubernetes checks only that one is set)', () => {
+    // 1000m of usage on 0 + 1000m of requests: 100%, twice the 50% target.
+    expect(calc(2, 50, [pod('p0', { request: '0' }), pod('p1')], levels([500, 500]))).toEqual({ replicas: 4, utilization: 100, rawValue: 500 });
+    // Requests adding up to 0 leave nothing to divide by.
+    expect(() => calc(2, 50, pods(2, () => ({ request: '0' })), levels([500, 500]))).toThrow('no metrics returned matched known pods');
+  });
+
+  it('leaves missing pods out when the ratio is exactly 1 (neither a scale-up nor a scale-down)', () => {
+    // 2 pods exactly at 50% of a 50% target, 2 without samples: nothing to rebalance, so 4 stays 4.
+    expect(calc(4, 50, pods(4), levels([500, 500])).replicas).toBe(4);
   });
 });
 
@@ -178,6 +194,11 @@ describe('plainMetricReplicas (AverageValue targets)', () => {
   it('treats missing pods as at target on a scale-down and at 0 on a scale-up', () => {
     expect(calc(4, 10000, pods(4), levels([2000, 2000])).replicas).toBe(3); // (2+2+10+10)/4 = 6 → 0.6 → 3
     expect(calc(4, 10000, pods(4), levels([40000, 40000])).replicas).toBe(8); // (40+40+0+0)/4 = 20 → 2 → 8
+  });
+
+  it('leaves missing pods out when the ratio is exactly 1, as current Kubernetes does (`else if usageRatio > 1.0`)', () => {
+    // Older releases filled them with 0 on any ratio ≥ 1: (10+10+0+0)/4 = 5 → 0.5 → 2. Now 4 stays 4.
+    expect(calc(4, 10000, pods(4), levels([10000, 10000])).replicas).toBe(4);
   });
 });
 
@@ -228,6 +249,7 @@ describe('helpers', () => {
     ];
     expect(podRequests([p], 'cpu')).toEqual(new Map([['p', 350]]));
     expect(podRequests([p], 'cpu', 'sidecar')).toEqual(new Map([['p', 100]]));
+    expect(() => podRequests([p], 'cpu', 'nope')).toThrow(new ReplicaCalculationError('container nope not found in Pod p'));
   });
 
   it('turns base units into milli-units without binary noise', () => {

@@ -147,15 +147,18 @@ function withoutPods(samples: PodSamples, names: ReadonlySet<string>): Map<strin
 }
 
 /**
- * The milli-unit requests of `resource` per pod (`calculatePodRequests`): the sum over its
- * containers (and restartable init containers), or one `container`'s.
- * @throws {@link ReplicaCalculationError} if a counted container has no request.
+ * The milli-unit requests of `resource` per pod (`calculatePodRequestsFromContainers`): the sum
+ * over its containers (and restartable init containers), or one `container`'s. A request of `0` is
+ * a request (Kubernetes only checks that one is set).
+ * @throws {@link ReplicaCalculationError} if a counted container has no request, or the pod has
+ * no container named `container`.
  */
 export function podRequests(pods: readonly kinds.Pod[], resource: string, container?: string): Map<string, number> {
   const out = new Map<string, number>();
   for (const pod of pods) {
     const containers = [...pod.spec.containers, ...(pod.spec.initContainers ?? []).filter((c) => c.restartPolicy === 'Always')];
     let sum = 0;
+    let found = false;
     for (const c of containers) {
       if (container !== undefined && container !== c.name) continue;
       const request = c.resources?.requests?.[resource];
@@ -163,7 +166,9 @@ export function podRequests(pods: readonly kinds.Pod[], resource: string, contai
         throw new ReplicaCalculationError(`missing request for ${resource} in container ${c.name} of Pod ${pod.metadata.name ?? ''}`);
       }
       sum += toMilli(parseQuantity(request));
+      found = true;
     }
+    if (container !== undefined && !found) throw new ReplicaCalculationError(`container ${container} not found in Pod ${pod.metadata.name ?? ''}`);
     out.set(pod.metadata.name ?? '', sum);
   }
   return out;
@@ -225,9 +230,9 @@ export function resourceReplicas(options: {
   if (pods.length === 0) throw new ReplicaCalculationError('no pods returned by selector while calculating replica count');
   const groups = groupPods({ pods, samples, resource, context });
   const metrics = withoutPods(samples, new Set([...groups.ignored, ...groups.unready]));
+  if (metrics.size === 0) throw new ReplicaCalculationError('did not receive metrics for targeted pods (pods might be unready)');
   // Samples of pods the selector did not list count for nothing (they have no request).
   const requests = podRequests(pods, resource, options.container);
-  if (metrics.size === 0) throw new ReplicaCalculationError('did not receive metrics for targeted pods (pods might be unready)');
   const { ratio, utilization, rawAverage } = resourceUtilizationRatio(metrics, requests, targetUtilization);
   const proposal = (replicas: number): PodMetricProposal => ({ replicas, utilization, rawValue: rawAverage });
 

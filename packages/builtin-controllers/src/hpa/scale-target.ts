@@ -14,7 +14,9 @@ import { labelSelectorFromObject, parseApiVersion, type AnyKind, type KubeObject
 
 /** Finds kinds by `apiVersion` and `kind`; `KindRegistry` (e.g. `api.registry`) is one. */
 export interface KindLookup {
+  /** The kind served at exactly this `apiVersion` and `kind`, if any. */
   get(apiVersion: string, kind: string): AnyKind | undefined;
+  /** Every kind served. */
   list(): AnyKind[];
 }
 

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { replicasChangePerPeriod, ScalingHistory, scaleDownLimit, scaleUpLimit, type EffectiveScalingRules, type NormalizationArgs } from './scaling-behavior.js';
+import {
+  convertDesiredReplicasWithRules,
+  replicasChangePerPeriod,
+  ScalingHistory,
+  scaleDownLimit,
+  scaleUpLimit,
+  scaleUpLimitWithoutBehavior,
+  type EffectiveScalingRules,
+  type NormalizationArgs,
+} from './scaling-behavior.js';
 
 const T = Date.UTC(2026, 0, 1);
 const s = (seconds: number): number => T + seconds * 1000;
@@ -128,6 +137,70 @@ describe('ScalingHistory.normalize', () => {
     history.recordInitialRecommendation(3, s(0));
     for (let t = 0; t <= 3000; t += 15) history.normalize(args({ currentReplicas: 3, desiredReplicas: 3, now: s(t) }));
     expect(history.recommendations.length).toBeLessThanOrEqual(22);
+  });
+});
+
+describe('without spec.behavior (normalizeDesiredReplicas)', () => {
+  const rules = (currentReplicas: number, desiredReplicas: number, minReplicas = 1, maxReplicas = 100) =>
+    convertDesiredReplicasWithRules({ currentReplicas, desiredReplicas, minReplicas, maxReplicas });
+
+  it('scales up by at most max(2 × current, 4) per sync (calculateScaleUpLimit)', () => {
+    expect([0, 1, 2, 3, 6, 12].map(scaleUpLimitWithoutBehavior)).toEqual([4, 4, 4, 6, 12, 24]);
+    expect(rules(3, 15)).toEqual({ replicas: 6, reason: 'ScaleUpLimit', message: 'the desired replica count is increasing faster than the maximum scale rate' });
+    expect(rules(1, 15)).toMatchObject({ replicas: 4, reason: 'ScaleUpLimit' });
+    expect(rules(6, 15)).toMatchObject({ replicas: 12, reason: 'ScaleUpLimit' });
+    expect(rules(12, 15)).toEqual({ replicas: 15, reason: 'DesiredWithinRange', message: 'the desired count is within the acceptable range' });
+  });
+
+  it('clamps to maxReplicas (TooManyReplicas) when it is tighter than the rate, and to minReplicas (TooFewReplicas)', () => {
+    expect(rules(12, 30, 3, 20)).toEqual({ replicas: 20, reason: 'TooManyReplicas', message: 'the desired replica count is more than the maximum replica count' });
+    expect(rules(3, 30, 3, 5)).toMatchObject({ replicas: 5, reason: 'TooManyReplicas' });
+    // A scale-down has no rate limit: straight to the minimum.
+    expect(rules(15, 1, 3, 20)).toEqual({ replicas: 3, reason: 'TooFewReplicas', message: 'the desired replica count is less than the minimum replica count' });
+    expect(rules(15, 4, 3, 20)).toMatchObject({ replicas: 4, reason: 'DesiredWithinRange' });
+  });
+
+  it('takes the highest recommendation of the downscale window, counting one made exactly at its start', () => {
+    const history = new ScalingHistory();
+    const normalize = (currentReplicas: number, desiredReplicas: number, now: number) =>
+      history.normalizeWithoutBehavior({ currentReplicas, desiredReplicas, minReplicas: 3, maxReplicas: 20, downscaleStabilizationWindowSeconds: 300, now });
+    history.recordInitialRecommendation(3, s(0));
+    expect(normalize(3, 15, s(0))).toEqual({
+      replicas: 6,
+      conditions: [
+        { type: 'AbleToScale', status: 'True', reason: 'ReadyForNewScale', message: 'recommended size matches current size' },
+        { type: 'ScalingLimited', status: 'True', reason: 'ScaleUpLimit', message: 'the desired replica count is increasing faster than the maximum scale rate' },
+      ],
+    });
+    // No scale-up window: a lower recommendation a moment ago does not hold a scale-up back.
+    expect(normalize(6, 15, s(15)).replicas).toBe(12);
+    expect(normalize(12, 15, s(30)).replicas).toBe(15);
+    const held = normalize(15, 1, s(45));
+    expect(held.replicas).toBe(15);
+    expect(held.conditions).toEqual([
+      {
+        type: 'AbleToScale',
+        status: 'True',
+        reason: 'ScaleDownStabilized',
+        message: 'recent recommendations were higher than current one, applying the highest recent recommendation',
+      },
+      { type: 'ScalingLimited', status: 'False', reason: 'DesiredWithinRange', message: 'the desired count is within the acceptable range' },
+    ]);
+    // Kubernetes drops a recommendation only once it is before the cutoff: the 15 of 30 s still counts at 330 s.
+    expect(normalize(15, 1, s(330)).replicas).toBe(15);
+    const down = normalize(15, 1, s(331));
+    expect(down.replicas).toBe(3);
+    expect(down.conditions[1]).toMatchObject({ status: 'True', reason: 'TooFewReplicas' });
+  });
+
+  it('records recommendations only, never scale events, and reuses entries older than the window', () => {
+    const history = new ScalingHistory();
+    history.recordInitialRecommendation(3, s(0));
+    for (let t = 0; t <= 3000; t += 15) {
+      history.normalizeWithoutBehavior({ currentReplicas: 3, desiredReplicas: 3, minReplicas: 1, maxReplicas: 10, downscaleStabilizationWindowSeconds: 300, now: s(t) });
+    }
+    expect(history.recommendations.length).toBeLessThanOrEqual(22);
+    expect(history.scaleUpEvents).toEqual([]);
   });
 });
 

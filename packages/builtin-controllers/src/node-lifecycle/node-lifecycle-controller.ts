@@ -4,8 +4,9 @@
  *
  * Every `nodeMonitorPeriodMs` (5 s) it looks at each Node:
  * - A node is heard from when its Lease in `kube-node-lease` is renewed or its Ready condition's
- *   heartbeat changes. A node not heard from for `nodeMonitorGracePeriodMs` (40 s; 60 s for a
- *   node that never posted a Ready condition) gets its `Ready`, `MemoryPressure`,
+ *   heartbeat changes. A node not heard from for `nodeMonitorGracePeriodMs` (50 s, Kubernetes'
+ *   default since 1.32 — it was 40 s before; 60 s for a node that never posted a Ready
+ *   condition) gets its `Ready`, `MemoryPressure`,
  *   `DiskPressure` and `PIDPressure` conditions set to `Unknown` (reason `NodeStatusUnknown`,
  *   "Kubelet stopped posting node status."; `NodeStatusNeverUpdated` if it never did).
  * - When a node's Ready condition leaves `True`, a Normal `NodeNotReady` Event is recorded on
@@ -29,7 +30,7 @@
  *
  * @example
  * ```ts
- * setupNodeLifecycleController(manager, { nodeMonitorGracePeriodMs: 40_000 });
+ * setupNodeLifecycleController(manager, { nodeMonitorGracePeriodMs: 50_000 });
  * setupTaintEvictionController(manager);
  * api.admission.add(defaultTolerationSeconds());
  * ```
@@ -95,7 +96,10 @@ const CONDITION_TAINT_KEYS = new Set(Object.values(CONDITION_TAINTS).flatMap((m)
 export interface NodeLifecycleOptions {
   /** How often node health is checked (`--node-monitor-period`). @default 5000 */
   readonly nodeMonitorPeriodMs?: number;
-  /** How long a node may be silent before it is Unknown (`--node-monitor-grace-period`). @default 40000 */
+  /**
+   * How long a node may be silent before it is Unknown (`--node-monitor-grace-period`): Kubernetes
+   * 1.32's default (kubernetes/kubernetes#126287 raised it from 40 s). @default 50000
+   */
   readonly nodeMonitorGracePeriodMs?: number;
   /** The same, for a node that never posted a Ready condition (`--node-startup-grace-period`). @default 60000 */
   readonly nodeStartupGracePeriodMs?: number;
@@ -109,6 +113,11 @@ export interface NodeLifecycleOptions {
   readonly unhealthyZoneThreshold?: number;
 }
 
+/**
+ * The health of a zone, as Kubernetes' node lifecycle controller names it: `Initial` for a zone
+ * just seen, `FullDisruption` when none of its nodes is Ready, `PartialDisruption` when more than
+ * two of them, and at least the `unhealthyZoneThreshold` fraction, are not Ready, else `Normal`.
+ */
 type ZoneState = 'Initial' | 'Normal' | 'PartialDisruption' | 'FullDisruption';
 
 interface NodeHealth {
@@ -175,6 +184,7 @@ function sameCondition(a: NodeCondition | undefined, b: NodeCondition | undefine
  * of newly bound pods.
  */
 export class NodeLifecycleController implements Runnable {
+  /** The runnable's name in the manager, as in kube-controller-manager: `node-lifecycle-controller`. */
   readonly name = 'node-lifecycle-controller';
   readonly needLeaderElection = true;
   readonly #manager: Manager;
@@ -207,7 +217,7 @@ export class NodeLifecycleController implements Runnable {
     this.#recorder = manager.recorderFor('node-controller');
     this.#log = manager.logger.child({ controller: this.name });
     this.#monitorPeriod = options.nodeMonitorPeriodMs ?? 5_000;
-    this.#gracePeriod = options.nodeMonitorGracePeriodMs ?? 40_000;
+    this.#gracePeriod = options.nodeMonitorGracePeriodMs ?? 50_000;
     this.#startupGracePeriod = options.nodeStartupGracePeriodMs ?? 60_000;
     this.#evictionRate = options.evictionRate ?? 0.1;
     this.#secondaryEvictionRate = options.secondaryEvictionRate ?? 0.01;

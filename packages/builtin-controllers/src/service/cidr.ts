@@ -10,6 +10,7 @@ export interface Ipv4Cidr {
   readonly cidr: string;
   /** The network address, as an unsigned 32-bit number. */
   readonly base: number;
+  /** The number of leading bits that name the network, e.g. `12`. */
   readonly prefixLength: number;
   /** How many addresses the range spans (2^(32 − prefix)). */
   readonly size: number;

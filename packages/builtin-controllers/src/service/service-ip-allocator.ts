@@ -379,6 +379,7 @@ export interface ServiceIPRepairOptions {
  * Runs on every manager (not only the leader), since each API server holds its own table.
  */
 export class ServiceIPRepairController implements Runnable {
+  /** The runnable's name in the manager, after kube-apiserver's repair loop: `ipallocator-repair-controller`. */
   readonly name = 'ipallocator-repair-controller';
   readonly needLeaderElection = false;
   readonly #manager: Manager;
