@@ -1,58 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createApiServer, createManager, kinds, parseLabelSelector, type Client, type InputOf, type Manager } from '@harbormaster/core';
-import { createTestEnv, eventually, FakeClock, type TestEnv } from '@harbormaster/core/testing';
+/**
+ * The node agent on the fake runtime and the fake clock: registration, running pods, probes,
+ * restart policies and back-off, image pulls, termination, init containers, stats, adoption.
+ * Hooks, termination in the background and pod conditions are in kubelet-lifecycle.test.ts and
+ * kubelet-status.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import { createApiServer, createManager, kinds, parseLabelSelector, type Manager } from '@harbormaster/core';
+import { createTestEnv, eventually, FakeClock } from '@harbormaster/core/testing';
 import { memoryStore } from '@harbormaster/store-memory';
 import { containerMetricsSource } from '../src/kubelet/container-metrics.js';
 import { nodeAgent } from '../src/kubelet/node-agent.js';
-import type { Prober, ProbeOutcome } from '../src/kubelet/probes.js';
 import { FakeRuntime } from './support-kubelet/fake-runtime.js';
-
-/** A prober whose answers the test sets per URL or host:port; unknown targets fail. */
-class FakeProber implements Prober {
-  readonly answers = new Map<string, boolean>();
-  readonly asked: string[] = [];
-  async http(url: string): Promise<ProbeOutcome> {
-    this.asked.push(url);
-    return this.answers.get(url) === true ? { success: true } : { success: false, message: `Get "${url}": connection refused` };
-  }
-  async tcp(host: string, port: number): Promise<ProbeOutcome> {
-    this.asked.push(`${host}:${port}`);
-    return this.answers.get(`${host}:${port}`) === true ? { success: true } : { success: false, message: 'refused' };
-  }
-}
-
-interface Setup {
-  env: TestEnv;
-  runtime: FakeRuntime;
-  prober: FakeProber;
-  client: Client;
-}
-
-let current: Setup | undefined;
-afterEach(async () => {
-  await current?.env.stop();
-  current = undefined;
-});
-
-async function setup(options: { start?: boolean } = {}): Promise<Setup> {
-  const env = await createTestEnv({ store: memoryStore() });
-  const runtime = new FakeRuntime(env.clock);
-  runtime.images.set('acme/web:1', {});
-  const prober = new FakeProber();
-  env.manager.add(nodeAgent(env.manager, { nodeName: 'node-1', runtime, prober, podSubnet: 7 }));
-  if (options.start !== false) await env.start();
-  current = { env, runtime, prober, client: env.client };
-  return current;
-}
-
-type PodSpecInput = NonNullable<InputOf<typeof kinds.Pod>['spec']>;
-
-const pod = (name: string, spec: Partial<PodSpecInput> = {}) => ({
-  metadata: { name, namespace: 'default', labels: { app: name } },
-  spec: { nodeName: 'node-1', containers: [{ name: 'web', image: 'acme/web:1' }], ...spec },
-});
-
-const getPod = (client: Client, name: string) => client.get(kinds.Pod, { namespace: 'default', name });
+import { adopt, eventsOf, FakeProber, getPod, pod, setup } from './support-kubelet/kubelet-env.js';
 
 describe('node agent', () => {
   it('registers its Node with the runtime capacity and renews its Lease', async () => {
@@ -148,7 +107,9 @@ describe('node agent', () => {
     expect(p.status?.phase).toBe('Running');
     const waiting = await env.eventually(async () => (await getPod(client, 'crash')).status?.containerStatuses?.[0]?.state?.waiting);
     expect(waiting.reason).toBe('CrashLoopBackOff');
-    expect(waiting.message).toMatch(/^back-off \d+s restarting failed container=app pod=crash_default/);
+    // Go's time.Duration, and the pod as the kubelet's format.Pod writes it.
+    expect(waiting.message).toMatch(new RegExp(`^back-off (10s|20s|40s|1m20s) restarting failed container=app pod=crash_default\\(${p.metadata.uid ?? ''}\\)$`));
+    expect(await eventsOf(client, 'crash')).toContain(`BackOff: Back-off restarting failed container app in pod crash_default(${p.metadata.uid ?? ''})`);
   });
 
   it('follows restartPolicy Never and OnFailure to Succeeded and Failed', async () => {
@@ -166,7 +127,10 @@ describe('node agent', () => {
     expect((await getPod(client, 'onfailure-fail')).status?.phase).toBe('Running');
     const failed = await getPod(client, 'never-fail');
     expect(failed.status?.containerStatuses?.[0]?.state?.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
-    expect(failed.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'PodCompleted' });
+    expect(failed.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'PodFailed' });
+    const succeeded = await getPod(client, 'never-ok');
+    expect(succeeded.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'PodCompleted' });
+    expect(succeeded.status?.conditions?.find((c) => c.type === 'Initialized')).toMatchObject({ status: 'True', reason: 'PodCompleted' });
   });
 
   it('restarts a container whose liveness probe fails', async () => {
@@ -193,7 +157,7 @@ describe('node agent', () => {
     const first = await env.eventually(async () => (await getPod(client, 'missing')).status?.containerStatuses?.[0]?.state?.waiting);
     expect(first.reason).toBe('ErrImagePull');
     await env.eventually(async () => (await getPod(client, 'missing')).status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ImagePullBackOff');
-    const pulls = () => runtime.calls.filter((c) => c === 'ensureImage acme/nope:1').length;
+    const pulls = () => runtime.calls.filter((c) => c === 'ensureImage acme/nope:1 IfNotPresent').length;
     const before = pulls();
     await env.clock.advance(60_000);
     // 10 s, 20 s, 40 s apart: at most 3 more attempts in a minute.
@@ -246,7 +210,7 @@ describe('node agent', () => {
     const agent = nodeAgent(env.manager, { nodeName: 'node-1', runtime, prober: new FakeProber() });
     env.manager.add(agent);
     await env.start();
-    current = { env, runtime, prober: new FakeProber(), client: env.client };
+    adopt({ env, runtime, prober: new FakeProber(), client: env.client, agent });
     for (const name of ['a', 'b']) await env.client.create(kinds.Pod, pod(name, { containers: [{ name: 'app', image: 'acme/busy:1' }] }));
     await env.client.create(kinds.Pod, { ...pod('other', { containers: [{ name: 'app', image: 'acme/busy:1' }] }), metadata: { name: 'other', namespace: 'default', labels: { app: 'other' } } });
     await env.eventually(async () => (await env.client.list(kinds.Pod)).items.every((p) => p.status?.phase === 'Running'));
@@ -299,5 +263,276 @@ describe('node agent', () => {
     second.stop.abort();
     await second.running;
     await store.close();
+  });
+
+  it('backs off a crashing container 10 s doubling to 300 s, stays at 300 s, and forgets it after 10 minutes running', async () => {
+    const { env, client, runtime } = await setup();
+    runtime.images.set('acme/crash:1', { exitAfterMs: 1000, exitCode: 2 });
+    const created = await client.create(kinds.Pod, pod('crash', { containers: [{ name: 'app', image: 'acme/crash:1' }] }));
+    const uid = created.metadata.uid ?? '';
+    // Start times by container id (the agent keeps only the last two attempts: collect as they go).
+    const starts = new Map<string, number>();
+    const collect = (): number => {
+      for (const c of runtime.containers.values()) if (c.info.startedAt !== undefined) starts.set(c.info.id, c.info.startedAt);
+      return starts.size;
+    };
+    let longest: string | undefined;
+    await env.eventually(async () => {
+      const waiting = (await getPod(client, 'crash')).status?.containerStatuses?.[0]?.state?.waiting;
+      if (waiting?.message?.includes('5m0s') === true) longest = waiting.message;
+      return collect() >= 9;
+    }, { stepMs: 1000, timeoutMs: 1_500_000 });
+    const times = [...starts.values()].sort((a, b) => a - b);
+    // Each run lasts 1 s; the pause between an exit and the next start is the back-off.
+    const pauses = times.slice(1).map((t, i) => (t - (times[i] ?? 0) - 1000) / 1000);
+    expect(pauses).toEqual([0, 10, 20, 40, 80, 160, 300, 300]);
+    expect(longest).toBe(`back-off 5m0s restarting failed container=app pod=crash_default(${uid})`);
+    expect(await eventsOf(client, 'crash')).toContain(`BackOff: Back-off restarting failed container app in pod crash_default(${uid})`);
+
+    // It runs fine for more than 10 minutes, then fails: restarted at once, the back-off forgotten.
+    runtime.images.set('acme/crash:1', {});
+    const switchedAt = env.clock.now();
+    const healthy = await env.eventually(() => {
+      const c = runtime.latest('crash', 'app');
+      return c?.state === 'running' && (c.startedAt ?? 0) > switchedAt ? c : undefined;
+    }, { stepMs: 1000, timeoutMs: 400_000 });
+    await env.clock.advance(11 * 60_000);
+    expect(runtime.latest('crash', 'app')?.id).toBe(healthy.id);
+    const failedAt = env.clock.now();
+    runtime.exit(healthy.id, 2);
+    const next = await env.eventually(() => {
+      const c = runtime.latest('crash', 'app');
+      return c !== undefined && c.id !== healthy.id && c.startedAt !== undefined ? c : undefined;
+    }, { stepMs: 100, timeoutMs: 30_000 });
+    expect((next.startedAt ?? 0) - failedAt).toBeLessThanOrEqual(1000);
+    // And the next failure waits the initial 10 s again.
+    runtime.exit(next.id, 2);
+    const exitedAt = env.clock.now();
+    const after = await env.eventually(() => {
+      const c = runtime.latest('crash', 'app');
+      return c !== undefined && c.id !== next.id && c.startedAt !== undefined ? c : undefined;
+    }, { stepMs: 100, timeoutMs: 60_000 });
+    expect(Math.round(((after.startedAt ?? 0) - exitedAt) / 1000)).toBe(10);
+  });
+
+  it('restarts a container whose start fails (no finish time, as Docker reports it) under the crash back-off: RunContainerError, then CrashLoopBackOff', async () => {
+    const { env, client, runtime } = await setup();
+    runtime.images.set('acme/broken:1', { failStart: true });
+    const created = await client.create(kinds.Pod, pod('broken', { containers: [{ name: 'app', image: 'acme/broken:1', command: ['/no/such/command'] }] }));
+    const uid = created.metadata.uid ?? '';
+    const attempts = new Map<string, number>();
+    const reasons = new Set<string>();
+    await env.eventually(async () => {
+      for (const c of runtime.containers.values()) attempts.set(c.info.id, c.info.createdAt ?? 0);
+      const reason = (await getPod(client, 'broken')).status?.containerStatuses?.[0]?.state?.waiting?.reason;
+      if (reason !== undefined) reasons.add(reason);
+      return attempts.size >= 5;
+    }, { stepMs: 100, timeoutMs: 200_000 });
+    const times = [...attempts.values()].sort((a, b) => a - b);
+    // The first restart comes at the next sync (1 s), the others after 10, 20, 40 s of back-off.
+    expect(times.slice(1).map((t, i) => Math.round((t - (times[i] ?? 0)) / 1000))).toEqual([1, 10, 20, 40]);
+    expect([...reasons]).toEqual(expect.arrayContaining(['RunContainerError', 'CrashLoopBackOff']));
+    const status = await env.eventually(async () => {
+      const s = (await getPod(client, 'broken')).status?.containerStatuses?.[0];
+      return s?.state?.waiting?.reason === 'CrashLoopBackOff' ? s : undefined;
+    });
+    expect(status.restartCount).toBeGreaterThanOrEqual(4);
+    expect(status.state?.waiting?.message).toMatch(new RegExp(`^back-off (40s|1m20s) restarting failed container=app pod=broken_default\\(${uid}\\)$`));
+    expect(status.lastState?.terminated).toMatchObject({ exitCode: 128, reason: 'StartError', message: expect.stringContaining('executable file not found') as string });
+    expect((await getPod(client, 'broken')).status?.phase).toBe('Running');
+    const events = await eventsOf(client, 'broken');
+    expect(events).toContain('Failed: Error: failed to create shim task: exec: "/no/such/command": executable file not found in $PATH');
+    expect(events).toContain(`BackOff: Back-off restarting failed container app in pod broken_default(${uid})`);
+  });
+
+  it('backs off image pulls exactly 10, 20, 40, 80, 160, 300, 300 s, reporting ErrImagePull, then ImagePullBackOff', async () => {
+    const { env, client, runtime } = await setup();
+    await client.create(kinds.Pod, pod('missing', { containers: [{ name: 'app', image: 'acme/nope:1' }] }));
+    const pulls = (): number[] => runtime.ensureImageCalls.filter((c) => c.image === 'acme/nope:1' && c.pullPolicy === 'IfNotPresent').map((c) => c.at);
+    const seen: { reason: string; message: string | undefined }[] = [];
+    const watch = async (): Promise<void> => {
+      const w = (await getPod(client, 'missing')).status?.containerStatuses?.[0]?.state?.waiting;
+      if (w?.reason !== undefined && seen.at(-1)?.reason !== w.reason) seen.push({ reason: w.reason, message: w.message });
+    };
+    await env.eventually(async () => {
+      await watch();
+      return seen.length >= 4;
+    }, { stepMs: 100 });
+    expect(seen.slice(0, 4)).toEqual([
+      { reason: 'ErrImagePull', message: "pull access denied for acme/nope:1, repository does not exist or may require 'docker login'" },
+      { reason: 'ImagePullBackOff', message: 'Back-off pulling image "acme/nope:1"' },
+      { reason: 'ErrImagePull', message: expect.any(String) as string },
+      { reason: 'ImagePullBackOff', message: 'Back-off pulling image "acme/nope:1"' },
+    ]);
+    await env.eventually(async () => {
+      await watch();
+      return pulls().length >= 8;
+    }, { stepMs: 1000, timeoutMs: 1_500_000 });
+    const times = pulls();
+    expect(times.slice(1, 8).map((t, i) => (t - (times[i] ?? 0)) / 1000)).toEqual([10, 20, 40, 80, 160, 300, 300]);
+    const p = await getPod(client, 'missing');
+    expect(p.status?.phase).toBe('Pending');
+    expect(p.status?.containerStatuses?.[0]).toMatchObject({ ready: false, restartCount: 0 });
+    expect(await eventsOf(client, 'missing')).toEqual(
+      expect.arrayContaining([
+        'Pulling: Pulling image "acme/nope:1"',
+        `Failed: Failed to pull image "acme/nope:1": pull access denied for acme/nope:1, repository does not exist or may require 'docker login'`,
+        'Failed: Error: ErrImagePull',
+        'BackOff: Back-off pulling image "acme/nope:1"',
+        'Failed: Error: ImagePullBackOff',
+      ]),
+    );
+  });
+
+  it('never pulls under imagePullPolicy Never: ErrImageNeverPull, without back-off, until the image is there', async () => {
+    const { env, client, runtime } = await setup();
+    await client.create(kinds.Pod, pod('never', { containers: [{ name: 'app', image: 'acme/local:1', imagePullPolicy: 'Never' }] }));
+    const waiting = await env.eventually(async () => (await getPod(client, 'never')).status?.containerStatuses?.[0]?.state?.waiting);
+    expect(waiting).toEqual({ reason: 'ErrImageNeverPull', message: 'Container image "acme/local:1" is not present with pull policy of Never' });
+    await env.clock.advance(30_000);
+    expect(runtime.ensureImageCalls.filter((c) => c.image === 'acme/local:1' && c.pullPolicy !== 'Never')).toEqual([]);
+    expect(await eventsOf(client, 'never')).toEqual(
+      expect.arrayContaining(['ErrImageNeverPull: Container image "acme/local:1" is not present with pull policy of Never', 'Failed: Error: ErrImageNeverPull']),
+    );
+    // Looked at again every sync, not after a back-off.
+    runtime.images.set('acme/local:1', {});
+    const loadedAt = env.clock.now();
+    await env.eventually(async () => (await getPod(client, 'never')).status?.phase === 'Running');
+    expect(env.clock.now() - loadedAt).toBeLessThanOrEqual(1100);
+    expect(await eventsOf(client, 'never')).toContain('Pulled: Container image "acme/local:1" already present on machine');
+  });
+
+  it('reports how long a real pull took, and an image already present only when nothing was pulled', async () => {
+    const { env, client, runtime } = await setup();
+    runtime.pullable.set('acme/fresh:1', { exitAfterMs: 5000, exitCode: 1 });
+    runtime.pullDelayMs = 1234;
+    await client.create(kinds.Pod, pod('fresh', { containers: [{ name: 'app', image: 'acme/fresh:1' }] }));
+    await env.eventually(async () => ((await getPod(client, 'fresh')).status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1);
+    const pulls = (await eventsOf(client, 'fresh')).filter((e) => e.startsWith('Pulled: ') || e.startsWith('Pulling: '));
+    // Truncated to the millisecond and written as Go's time.Duration, as the kubelet does.
+    expect(pulls).toEqual([
+      'Pulling: Pulling image "acme/fresh:1"',
+      'Pulled: Successfully pulled image "acme/fresh:1" in 1.234s (1.234s including waiting)',
+      'Pulled: Container image "acme/fresh:1" already present on machine',
+    ]);
+    expect(runtime.ensureImageCalls.filter((c) => c.pullPolicy === 'IfNotPresent')).toHaveLength(1);
+  });
+
+  it('runs liveness and readiness probes only once the startup probe has succeeded', async () => {
+    const { env, client, prober } = await setup();
+    await client.create(kinds.Pod, pod('slow', {
+      containers: [
+        {
+          name: 'web',
+          image: 'acme/web:1',
+          ports: [{ name: 'http', containerPort: 8080 }],
+          startupProbe: { tcpSocket: { port: 8081 }, periodSeconds: 5, failureThreshold: 30 },
+          livenessProbe: { httpGet: { path: '/live', port: 'http' }, periodSeconds: 5 },
+          readinessProbe: { httpGet: { path: '/ready', port: 'http' }, periodSeconds: 5 },
+        },
+      ],
+    }));
+    const running = await env.eventually(async () => {
+      const p = await getPod(client, 'slow');
+      return p.status?.phase === 'Running' ? p : undefined;
+    });
+    const ip = running.status?.podIP ?? '';
+    const [startup, live, ready] = [`${ip}:8081`, `http://${ip}:8080/live`, `http://${ip}:8080/ready`];
+    prober.answers.set(live, true);
+    prober.answers.set(ready, true);
+    await env.clock.advance(60_000);
+    expect(prober.timesOf(startup).length).toBeGreaterThanOrEqual(12);
+    expect(prober.timesOf(live)).toEqual([]);
+    expect(prober.timesOf(ready)).toEqual([]);
+    expect((await getPod(client, 'slow')).status?.containerStatuses?.[0]).toMatchObject({ started: false, ready: false, restartCount: 0, state: { running: {} } });
+
+    prober.answers.set(startup, true);
+    const started = await env.eventually(async () => {
+      const s = (await getPod(client, 'slow')).status?.containerStatuses?.[0];
+      return s?.started === true && s.ready ? s : undefined;
+    });
+    expect(started.restartCount).toBe(0);
+    expect(prober.timesOf(live).length).toBeGreaterThan(0);
+    expect(prober.timesOf(ready).length).toBeGreaterThan(0);
+    // A startup probe that succeeded is done.
+    const startupProbes = prober.timesOf(startup).length;
+    await env.clock.advance(30_000);
+    expect(prober.timesOf(startup)).toHaveLength(startupProbes);
+  });
+
+  it("kills a container whose startup probe fails failureThreshold times, with the probe's own terminationGracePeriodSeconds", async () => {
+    const { env, client, runtime, prober } = await setup();
+    await client.create(kinds.Pod, pod('never-starts', {
+      terminationGracePeriodSeconds: 60,
+      containers: [{ name: 'web', image: 'acme/web:1', startupProbe: { tcpSocket: { port: 8081 }, periodSeconds: 10, failureThreshold: 3, terminationGracePeriodSeconds: 7 } }],
+    }));
+    await env.eventually(async () => (await getPod(client, 'never-starts')).status?.containerStatuses?.[0]?.restartCount === 1);
+    const first = runtime.stops[0];
+    expect(first?.gracePeriodSeconds).toBe(7);
+    // Killed at the third failure: probes at 0, 10 and 20 s after the start.
+    const startupTimes = prober.log.filter((l) => l.target.endsWith(':8081')).map((l) => l.at);
+    expect(startupTimes.slice(0, 3).map((t) => t - (startupTimes[0] ?? 0))).toEqual([0, 10_000, 20_000]);
+    expect(first?.at).toBe(startupTimes[2]);
+    expect(await eventsOf(client, 'never-starts')).toEqual(expect.arrayContaining(['Killing: Container web failed startup probe, will be restarted', 'Unhealthy: Startup probe failed: refused']));
+  });
+
+  it("kills a container whose liveness probe fails with the probe's terminationGracePeriodSeconds, else the pod's", async () => {
+    const { env, client, runtime } = await setup();
+    const liveness = { tcpSocket: { port: 8081 }, periodSeconds: 10, failureThreshold: 1 };
+    await client.create(kinds.Pod, pod('own-grace', { terminationGracePeriodSeconds: 60, containers: [{ name: 'web', image: 'acme/web:1', livenessProbe: { ...liveness, terminationGracePeriodSeconds: 5 } }] }));
+    await client.create(kinds.Pod, pod('pod-grace', { terminationGracePeriodSeconds: 45, containers: [{ name: 'web', image: 'acme/web:1', livenessProbe: liveness }] }));
+    const graceOf = (name: string): number | undefined => {
+      const ids = new Set([...runtime.containers.values()].filter((c) => c.info.labels['harbormaster.io/pod-name'] === name).map((c) => c.info.id));
+      return runtime.stops.find((s) => ids.has(s.id))?.gracePeriodSeconds;
+    };
+    await env.eventually(() => graceOf('own-grace') !== undefined && graceOf('pod-grace') !== undefined);
+    expect(graceOf('own-grace')).toBe(5);
+    expect(graceOf('pod-grace')).toBe(45);
+  });
+
+  it('runs exec probes in the container', async () => {
+    const { env, client, runtime } = await setup();
+    runtime.execExitCode = 1;
+    await client.create(kinds.Pod, pod('exec', { containers: [{ name: 'web', image: 'acme/web:1', readinessProbe: { exec: { command: ['cat', '/tmp/ready'] }, periodSeconds: 5 } }] }));
+    await env.eventually(async () => (await getPod(client, 'exec')).status?.phase === 'Running');
+    await env.clock.advance(20_000);
+    const id = runtime.latest('exec', 'web')?.id ?? '';
+    expect(runtime.execs.filter((e) => e.id === id && e.command.join(' ') === 'cat /tmp/ready').length).toBeGreaterThanOrEqual(4);
+    expect((await getPod(client, 'exec')).status?.containerStatuses?.[0]?.ready).toBe(false);
+    runtime.execExitCode = 0;
+    await env.eventually(async () => (await getPod(client, 'exec')).status?.containerStatuses?.[0]?.ready === true);
+  });
+
+  it('applies the probe defaults when no timing is set: period 10 s, timeout 1 s, failureThreshold 3, successThreshold 1', async () => {
+    const { env, client, runtime, prober } = await setup();
+    const created = await client.create(kinds.Pod, pod('defaults', {
+      containers: [{ name: 'web', image: 'acme/web:1', readinessProbe: { tcpSocket: { port: 8080 } }, livenessProbe: { tcpSocket: { port: 8081 } } }],
+    }));
+    expect(created.spec.containers[0]?.readinessProbe).toEqual({ tcpSocket: { port: 8080 }, periodSeconds: 10, timeoutSeconds: 1, failureThreshold: 3, successThreshold: 1 });
+    const running = await env.eventually(async () => {
+      const p = await getPod(client, 'defaults');
+      return p.status?.phase === 'Running' ? p : undefined;
+    });
+    const ip = running.status?.podIP ?? '';
+    const [ready, live] = [`${ip}:8080`, `${ip}:8081`];
+    prober.answers.set(live, true);
+    await env.clock.advance(35_000);
+    const readyTimes = prober.timesOf(ready);
+    expect(readyTimes.length).toBeGreaterThanOrEqual(3);
+    expect(readyTimes.slice(1).map((t, i) => t - (readyTimes[i] ?? 0))).toEqual(readyTimes.slice(1).map(() => 10_000));
+    expect(new Set(prober.log.map((l) => l.timeoutMs))).toEqual(new Set([1000]));
+    // One success makes it ready.
+    prober.answers.set(ready, true);
+    const before = prober.timesOf(ready).length;
+    await env.eventually(async () => (await getPod(client, 'defaults')).status?.containerStatuses?.[0]?.ready === true);
+    expect(prober.timesOf(ready)).toHaveLength(before + 1);
+    // Three failures in a row get it killed, at the third.
+    const failingFrom = env.clock.now();
+    prober.answers.set(live, false);
+    await env.eventually(() => runtime.stops.length > 0);
+    // (The probe at failingFrom itself still succeeded.)
+    const failures = prober.timesOf(live).filter((t) => t > failingFrom).slice(0, 3);
+    expect(failures.map((t) => t - failingFrom)).toEqual([10_000, 20_000, 30_000]);
+    expect(runtime.stops.map((x) => x.at)).toEqual([failures[2]]);
   });
 });

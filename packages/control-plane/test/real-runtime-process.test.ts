@@ -26,6 +26,7 @@ describe('control plane on local processes', () => {
     image: IMAGE,
     absentImage: 'acme/not-in-the-image-map:1',
     firstPodSubnet: 221,
+    sharesHostFilesystem: true,
     async heal({ podIP }) {
       const response = await httpGet(`http://${podIP}:8080/cgi-bin/heal`);
       if (response?.status !== 200) throw new Error(`could not heal the server on ${podIP}: ${JSON.stringify(response)}`);

@@ -5,7 +5,7 @@
  * that is a failure.
  */
 import { randomBytes } from 'node:crypto';
-import { Container, type ContainerRuntime } from '@harbormaster/core';
+import { Container, ContainerStartError, type ContainerRuntime } from '@harbormaster/core';
 import { containerRuntimeConformanceSuite } from '@harbormaster/core/testing';
 import Docker from 'dockerode';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -85,6 +85,25 @@ describe.skipIf(missing !== undefined)('dockerRuntime', () => {
       const raw = await client.getContainer(info.id).inspect();
       expect(raw.Config.Cmd).toEqual(['/bin/test-http']);
       expect(raw.HostConfig.CpuShares).toBe(2);
+    });
+
+    it('reports a failed start as CRI runtimes do: exited, StartError, exit code 128, finished when the start failed', async () => {
+      const info = await runtime.createContainer({ name: name(), image: IMAGE, command: ['/nonexistent/harbormaster-docker-test'], labels: {} });
+      created.push(info.id);
+      const before = Date.now();
+      await expect(runtime.startContainer(info.id)).rejects.toBeInstanceOf(ContainerStartError);
+      const after = Date.now();
+      // Docker itself keeps the container `created`, with FinishedAt at its zero time.
+      const raw = await client.getContainer(info.id).inspect();
+      expect(raw.State).toMatchObject({ Status: 'created', FinishedAt: '0001-01-01T00:00:00Z' });
+      const failed = await runtime.inspectContainer(info.id);
+      expect(failed).toMatchObject({ state: 'exited', exitCode: 128, reason: 'StartError' });
+      expect(failed?.startedAt).toBeUndefined();
+      expect(failed?.finishedAt).toBeGreaterThanOrEqual(before);
+      expect(failed?.finishedAt).toBeLessThanOrEqual(after);
+      // Another instance (an agent after a restart) did not see the start: it reports the creation time.
+      const fresh = dockerRuntime({ owner, docker: client });
+      expect(await fresh.inspectContainer(info.id)).toMatchObject({ state: 'exited', exitCode: 128, reason: 'StartError', finishedAt: info.createdAt });
     });
 
     it("sees only its owner's containers", async () => {

@@ -16,6 +16,9 @@
  * {@link ImagePullError} when the registry cannot be reached, so tag local images and use
  * `IfNotPresent`), `IfNotPresent` pulls only an absent image, `Never` never pulls.
  *
+ * A container that fails to start (its command does not exist, say) is reported as CRI runtimes
+ * report it: `exited` with reason `StartError` and exit code 128, finished when the start failed.
+ *
  * Exec (for exec probes) cannot kill a command that outlives its timeout: Docker has no API for
  * it, so the promise rejects and the command runs on until it ends or the container stops.
  *
@@ -67,6 +70,8 @@ const OWNER_LABEL = 'io.harbormaster.runtime.owner';
 const LABELS_LABEL = 'io.harbormaster.runtime.labels';
 /** How many containers `listContainers` inspects at once. */
 const INSPECT_CONCURRENCY = 8;
+/** The exit code of a container that failed to start, as containerd's CRI reports it (`StartError`). */
+const START_ERROR_EXIT_CODE = 128;
 
 /**
  * A ContainerRuntime on a Docker Engine.
@@ -106,6 +111,8 @@ class DockerRuntime implements ContainerRuntime {
   readonly #docker: Docker;
   readonly #owner: string;
   readonly #pullTimeoutMs: number;
+  /** When a start failed, by container id (this instance's starts only). */
+  readonly #startFailedAt = new Map<string, number>();
 
   constructor(options: DockerRuntimeOptions) {
     this.#docker = dockerClient(options);
@@ -188,6 +195,8 @@ class DockerRuntime implements ContainerRuntime {
       await this.#docker.getContainer(id).start();
     } catch (e) {
       if (statusCode(e) === 304) return; // already running
+      // The engine keeps no time for a failed start (FinishedAt stays at its zero time): remember it.
+      this.#startFailedAt.set(id, Date.now());
       throw new ContainerStartError(`cannot start container ${id}: ${dockerMessage(e)}`, { cause: e });
     }
   }
@@ -208,10 +217,14 @@ class DockerRuntime implements ContainerRuntime {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.#docker.getContainer(id).remove({ force: true, v: true });
+        this.#startFailedAt.delete(id);
         return;
       } catch (e) {
         const code = statusCode(e);
-        if (code === 404) return;
+        if (code === 404) {
+          this.#startFailedAt.delete(id);
+          return;
+        }
         // 409: a removal is already in progress; wait for it.
         if (code === 409 && attempt < 100) {
           await delay(100);
@@ -231,7 +244,7 @@ class DockerRuntime implements ContainerRuntime {
       throw e;
     }
     if (raw.Config.Labels[OWNER_LABEL] !== this.#owner) return undefined;
-    return toContainerInfo(raw);
+    return toContainerInfo(raw, this.#startFailedAt.get(raw.Id));
   }
 
   async listContainers(filter?: { readonly labels?: Readonly<Record<string, string>> }): Promise<ContainerInfo[]> {
@@ -381,16 +394,25 @@ interface RawStats {
   memory_stats?: { usage?: number; stats?: { inactive_file?: number; total_inactive_file?: number } };
 }
 
-/** Docker's inspect output as a {@link ContainerInfo}. */
-function toContainerInfo(raw: Docker.ContainerInspectInfo): ContainerInfo {
+/**
+ * Docker's inspect output as a {@link ContainerInfo}. A container whose start failed stays
+ * `created` with an `Error` in Docker; it is reported as CRI runtimes (containerd) report it to the
+ * kubelet: exited, reason `StartError`, exit code 128, finished when the start failed (`failedAt`,
+ * known to the instance that tried) or else when it was created, since the engine keeps no time.
+ */
+function toContainerInfo(raw: Docker.ContainerInspectInfo, failedAt: number | undefined): ContainerInfo {
   const state = raw.State;
-  const startFailed = state.Status === 'created' && state.Error !== '';
+  // Never started, with an error: `created` after the failure, `removing` or `dead` later.
+  const startFailed = state.Error !== '' && time(state.StartedAt) === undefined && state.Status !== 'running';
   const status = startFailed ? 'exited' : mapStatus(state.Status);
-  const exitCode = startFailed ? state.ExitCode || 128 : state.ExitCode;
+  const exitCode = startFailed ? START_ERROR_EXIT_CODE : state.ExitCode;
   const reason = startFailed ? 'StartError' : state.OOMKilled ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error';
   const createdAt = time(raw.Created);
   const startedAt = time(state.StartedAt);
-  const finishedAt = time(state.FinishedAt);
+  // The engine stamps StartedAt itself and FinishedAt from the runtime's exit event: a process that
+  // exits at once can seem to finish a few ms before it started. It did not.
+  const exitedAt = time(state.FinishedAt);
+  const finishedAt = startFailed ? (failedAt ?? createdAt) : exitedAt === undefined || startedAt === undefined ? exitedAt : Math.max(exitedAt, startedAt);
   return {
     id: raw.Id,
     name: raw.Name.replace(/^\//, ''),

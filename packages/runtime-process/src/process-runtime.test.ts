@@ -104,7 +104,7 @@ describe('processRuntime specifics', () => {
     const missing = await runtime.createContainer({ name: name(), image: IMAGE, command: ['no-such-command-here'], labels: {} });
     created.push(missing.id);
     await expect(runtime.startContainer(missing.id)).rejects.toThrow(/executable file not found/);
-    expect(await runtime.inspectContainer(missing.id)).toMatchObject({ state: 'exited', exitCode: 127, reason: 'StartError' });
+    expect(await runtime.inspectContainer(missing.id)).toMatchObject({ state: 'exited', exitCode: 128, reason: 'StartError' });
 
     const once = await runtime.createContainer({ name: name(), image: IMAGE, command: ['true'], labels: {} });
     created.push(once.id);

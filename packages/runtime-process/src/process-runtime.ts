@@ -17,6 +17,9 @@
  * from /dev/null and stdout and stderr appended to the container's log file; when that process
  * ends, the shim kills what is left of its process group (as a container's end does) and writes
  * the exit code (128 + the signal number for a process killed by a signal, so 137 for SIGKILL).
+ * A command that cannot be run (not found, no working directory) fails the start with
+ * {@link ContainerStartError}, and the container is then exited with reason `StartError` and exit
+ * code 128, as CRI runtimes report it to the kubelet.
  * `stopContainer` sends SIGTERM to the whole process group, then SIGKILL after the grace period.
  * A process that moves itself into another process group escapes both.
  *
@@ -122,6 +125,8 @@ const ID_PATTERN = /^[0-9a-f]{32}$/;
 const POLL_MS = 20;
 /** How long to wait for a killed process to be gone, or for a started one to report its pid. */
 const SETTLE_TIMEOUT_MS = 30_000;
+/** The exit code of a container that failed to start, as containerd's CRI reports it (`StartError`). */
+const START_ERROR_EXIT_CODE = 128;
 /** The most of each output stream exec keeps. */
 const EXEC_OUTPUT_LIMIT = 4 * 1024 * 1024;
 
@@ -276,19 +281,21 @@ class ProcessRuntime implements ContainerRuntime {
       throw new ContainerStartError(`cannot start container ${id}: it has already run (${info?.state ?? 'gone'}); create a new one`);
     }
 
-    const failStart = async (message: string, exitCode: number): Promise<never> => {
+    // Recorded as CRI runtimes (containerd) report a failed start to the kubelet: exit code 128,
+    // reason StartError, finished now.
+    const failStart = async (message: string): Promise<never> => {
       await writeFile(join(dir, 'start-error'), message);
-      await writeFile(join(dir, 'exit'), `${exitCode}\n`);
+      await writeFile(join(dir, 'exit'), `${START_ERROR_EXIT_CODE}\n`);
       throw new ContainerStartError(`cannot start container ${record.name}: ${message}`);
     };
     const command = record.argv[0] ?? '';
     const workingDir = await stat(record.workingDir).catch(() => undefined);
-    if (!workingDir?.isDirectory()) return failStart(`the working directory ${record.workingDir} does not exist`, 128);
+    if (!workingDir?.isDirectory()) return failStart(`the working directory ${record.workingDir} does not exist`);
     if ((await findExecutable(command, { path: record.env.PATH ?? DEFAULT_PATH, cwd: record.workingDir })) === undefined) {
-      return failStart(`exec: "${command}": executable file not found in $PATH`, 127);
+      return failStart(`exec: "${command}": executable file not found in $PATH`);
     }
     const setsid = await this.#findSetsid();
-    if (setsid === undefined) return failStart('setsid (util-linux) is not installed on this machine', 128);
+    if (setsid === undefined) return failStart('setsid (util-linux) is not installed on this machine');
 
     const startedAt = Date.now();
     const shim = spawn('/bin/sh', ['-c', SHIM, 'harbormaster-shim', dir, setsid, '/bin/sh', '-c', STARTER, dir, ...record.argv], {
@@ -314,7 +321,7 @@ class ProcessRuntime implements ContainerRuntime {
       return undefined;
     });
     if (pid === undefined || pid === 0 || shim.pid === undefined) {
-      return failStart(`the process did not start${spawnError ? `: ${spawnError.message}` : ''}`, 128);
+      return failStart(`the process did not start${spawnError ? `: ${spawnError.message}` : ''}`);
     }
     const [pidStat, shimStat] = await Promise.all([readProcStat(pid), readProcStat(shim.pid)]);
     const started: StartedRecord = {

@@ -2,7 +2,8 @@
  * Container CPU and memory, sampled from the container runtime, as the HPA's
  * {@link MetricsSource}: the part metrics-server plays in Kubernetes. Each node agent samples its
  * running containers' stats on the clock; CPU is the rate between two samples (cores), memory the
- * working set (bytes); a pod's usage is the sum of its containers'.
+ * working set (bytes); a pod's usage is the sum of its containers'. Pods are matched by uid, so a
+ * pod created again under an old pod's name never gets the old pod's usage.
  *
  * @module
  */
@@ -26,7 +27,11 @@ interface ContainerUsage {
 
 /** The usage of one pod, summed over its containers. */
 export interface PodUsage {
+  /** The pod's uid: a pod created again under an old pod's name is another pod. */
+  readonly podUid: string;
+  /** The pod's namespace. */
   readonly namespace: string;
+  /** The pod's name. */
   readonly pod: string;
   /** CPU in cores. */
   readonly cpu: number;
@@ -34,7 +39,9 @@ export interface PodUsage {
   readonly memory: number;
   /** Per container: cores and bytes. */
   readonly containers: ReadonlyMap<string, { readonly cpu: number; readonly memory: number }>;
+  /** When the usage was sampled (the oldest latest sample of its containers), in clock milliseconds; metrics-server's `timestamp`. */
   readonly timestamp: number;
+  /** The time between the two samples the CPU rate comes from; metrics-server's `window`. */
   readonly windowMs: number;
 }
 
@@ -84,14 +91,14 @@ export class ContainerStatsSampler {
 
   /** Current usage of every pod with at least two samples of each running container. */
   pods(): PodUsage[] {
-    const byPod = new Map<string, { namespace: string; pod: string; containers: Map<string, { cpu: number; memory: number }>; timestamp: number; windowMs: number }>();
+    const byPod = new Map<string, { podUid: string; namespace: string; pod: string; containers: Map<string, { cpu: number; memory: number }>; timestamp: number; windowMs: number }>();
     for (const u of this.#usage.values()) {
       if (u.previous === undefined || u.latest === undefined || u.latest.at <= u.previous.at) continue;
       const windowMs = u.latest.at - u.previous.at;
       const cpu = Math.max(0, (u.latest.cpuNanos - u.previous.cpuNanos) / 1e6 / windowMs);
       let p = byPod.get(u.podUid);
       if (p === undefined) {
-        p = { namespace: u.namespace, pod: u.pod, containers: new Map(), timestamp: u.latest.at, windowMs };
+        p = { podUid: u.podUid, namespace: u.namespace, pod: u.pod, containers: new Map(), timestamp: u.latest.at, windowMs };
         byPod.set(u.podUid, p);
       }
       p.containers.set(u.container, { cpu, memory: u.latest.memory });
@@ -104,7 +111,7 @@ export class ContainerStatsSampler {
         cpu += c.cpu;
         memory += c.memory;
       }
-      return { namespace: p.namespace, pod: p.pod, cpu, memory, containers: p.containers, timestamp: p.timestamp, windowMs: p.windowMs };
+      return { podUid: p.podUid, namespace: p.namespace, pod: p.pod, cpu, memory, containers: p.containers, timestamp: p.timestamp, windowMs: p.windowMs };
     });
   }
 }
@@ -132,11 +139,12 @@ export function containerMetricsSource(options: {
         throw new Error(`no metrics source serves ${query.type} metric "${query.metric}" (container stats give cpu and memory)`);
       }
       const pods = (await options.client.list(kinds.Pod, { namespace: query.namespace, labelSelector: query.selector })).items;
-      const wanted = new Set(pods.map((p) => p.metadata.name ?? ''));
+      // By uid, not name: a pod deleted and created again under its name must not get the old one's usage.
+      const wanted = new Set(pods.map((p) => p.metadata.uid ?? ''));
       const out: PodMetric[] = [];
       for (const agent of options.agents) {
         for (const u of agent.podUsage()) {
-          if (u.namespace !== query.namespace || !wanted.has(u.pod)) continue;
+          if (u.namespace !== query.namespace || !wanted.has(u.podUid)) continue;
           const c = query.container === undefined ? undefined : u.containers.get(query.container);
           if (query.container !== undefined && c === undefined) continue;
           const value = query.metric === 'cpu' ? (c?.cpu ?? u.cpu) : (c?.memory ?? u.memory);

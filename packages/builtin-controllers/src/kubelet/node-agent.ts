@@ -7,9 +7,13 @@
  * - Watches the pods bound to it and syncs each one: image presence (`ErrImagePull`, then
  *   `ImagePullBackOff`, 10 s doubling to 300 s), create and start with env, command and args,
  *   ports and resources; restartPolicy Always, OnFailure and Never with CrashLoopBackOff (10 s
- *   doubling to 300 s, forgotten after 10 minutes running); startup, liveness and readiness
- *   probes (httpGet, tcpSocket, exec); graceful termination (SIGTERM, the grace period, then
- *   SIGKILL) before it deletes the pod for good; the pod's phase, conditions and containerStatuses.
+ *   doubling to 300 s, forgotten after 10 minutes running; a container that cannot start backs off
+ *   the same way, as `RunContainerError`); startup, liveness and readiness probes (httpGet,
+ *   tcpSocket, exec); postStart and preStop hooks (exec, httpGet, sleep); graceful termination
+ *   (preStop, SIGTERM, the grace period, then SIGKILL) before it deletes the pod for good; the
+ *   pod's phase, conditions (with Kubernetes' reasons and messages) and containerStatuses.
+ * - Stops and postStart hooks run in the background, one at a time per container, so that pods
+ *   taking their grace period to stop never keep a new pod from starting.
  * - Finds its containers by label after a restart of its own: adopts those of pods it still has
  *   (which keep their pod IPs), and removes orphans.
  *
@@ -47,6 +51,7 @@ import {
 } from '@harbormaster/core';
 import { Backoff } from './backoff.js';
 import { ContainerStatsSampler, type PodUsage } from './container-metrics.js';
+import { ContainerTasks } from './container-tasks.js';
 import { PodIpAllocator, subnetFor } from './pod-ips.js';
 import { keepPodIPs, LABELS, removePodContainers, syncPod, type PodRecord, type SyncDeps } from './pod-sync.js';
 import { networkProber, ProbeManager, type Prober } from './probes.js';
@@ -77,7 +82,7 @@ export interface NodeAgentOptions {
   readonly statsIntervalMs?: number;
   /** How many pods are synced at once. @default 4 */
   readonly workers?: number;
-  /** How probes reach containers. @default real HTTP and TCP from this process */
+  /** How probes and HTTP lifecycle hooks reach containers. @default real HTTP and TCP from this process */
   readonly prober?: Prober;
   /** Crash-loop back-off. @default 10 s doubling to 300 s */
   readonly crashBackoff?: { readonly initialMs?: number; readonly maxMs?: number };
@@ -89,6 +94,7 @@ const HOST_IP = '127.0.0.1';
 
 /** The node agent as a runnable; see the module documentation. */
 export class NodeAgent implements Runnable {
+  /** The runnable's name in the manager: `node-agent/<nodeName>`. */
   readonly name: string;
   readonly needLeaderElection = false;
   readonly #manager: Manager;
@@ -127,10 +133,11 @@ export class NodeAgent implements Runnable {
     });
     // Probes bring a pod back to the controller's queue (made below) when a result changes.
     const enqueue = { to: (_request: Request): void => undefined };
+    const prober = o.prober ?? networkProber;
     const probes = new ProbeManager({
       clock,
       runtime: o.runtime,
-      prober: o.prober ?? networkProber,
+      prober,
       onChange: (uid, kind, outcome) => {
         const request = byUid.get(uid);
         if (request === undefined) return;
@@ -142,6 +149,14 @@ export class NodeAgent implements Runnable {
         enqueue.to(request);
       },
     });
+    // Stops and postStart hooks run beside the syncs; each brings its pod back when it ends.
+    const background = new ContainerTasks({
+      log: this.#log,
+      onDone: (uid) => {
+        const request = byUid.get(uid);
+        if (request !== undefined && !signal.aborted) enqueue.to(request);
+      },
+    });
     const deps: SyncDeps = {
       nodeName: o.nodeName,
       hostIP: HOST_IP,
@@ -151,6 +166,8 @@ export class NodeAgent implements Runnable {
       log: this.#log,
       recorder,
       probes,
+      prober,
+      tasks: background,
       crashBackoff: new Backoff(clock, o.crashBackoff),
       pullBackoff: new Backoff(clock, o.imagePullBackoff),
       ips: new PodIpAllocator(o.podSubnet ?? subnetFor(o.nodeName)),

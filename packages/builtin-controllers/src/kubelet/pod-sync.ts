@@ -1,17 +1,22 @@
 /**
  * Syncing one pod with its containers, as the kubelet's `SyncPod` does: init containers one at a
  * time, then the app containers; image presence with pull back-off; create and start with the
- * resolved environment; restart policies with CrashLoopBackOff; liveness failures restart;
- * graceful termination; and the pod's status (phase, conditions, containerStatuses with
- * restartCount, state and lastState) computed from what the runtime reports.
+ * resolved environment; postStart hooks; restart policies with CrashLoopBackOff (start failures
+ * included); liveness and startup failures restart; graceful termination with preStop hooks; and
+ * the pod's status (phase, conditions with Kubernetes' reasons and messages, containerStatuses
+ * with restartCount, state and lastState) computed from what the runtime reports.
+ *
+ * Stops and postStart hooks run in the background ({@link ContainerTasks}), so that a pod taking
+ * its grace period to stop never holds up the others; each brings its pod back to the queue when
+ * it ends.
  *
  * @module
  * @internal
  */
 import {
   ContainerStartError,
+  delay,
   formatTime,
-  ImageNeverPullError,
   ImagePullError,
   ignoreNotFound,
   isConflict,
@@ -29,8 +34,11 @@ import {
 } from '@harbormaster/core';
 import type { Backoff } from './backoff.js';
 import { ContainerConfigError, containerEnv, expand } from './container-env.js';
+import type { ContainerTasks } from './container-tasks.js';
+import { formatDuration, formatPod } from './format.js';
+import { runLifecycleHook } from './lifecycle-hooks.js';
 import type { PodIpAllocator } from './pod-ips.js';
-import type { ProbeManager } from './probes.js';
+import type { ProbeManager, Prober } from './probes.js';
 
 /** Labels the agent puts on every container it runs. */
 export const LABELS = {
@@ -45,6 +53,13 @@ export const LABELS = {
 
 /** A container ran this long without failing: its crash back-off is forgotten. */
 const BACKOFF_RESET_MS = 10 * 60_000;
+/** The least time a container gets between SIGTERM and SIGKILL (the kubelet's `minimumGracePeriodInSeconds`). */
+const MIN_GRACE_SECONDS = 2;
+/**
+ * How long a postStart hook may run. Kubernetes sets no bound (the container stays `Waiting`
+ * until the hook returns); a bound keeps a hung hook from holding its task for ever.
+ */
+const POST_START_TIMEOUT_MS = 10 * 60_000;
 
 /** Why a container is waiting, kept between syncs. */
 interface Waiting {
@@ -60,6 +75,13 @@ export interface PodRecord {
   readonly waiting: Map<string, Waiting>;
   /** Containers killed by the agent itself (failed liveness), by container id, with the reason. */
   readonly killed: Map<string, string>;
+  /**
+   * When the agent first saw a container exited, for a runtime that reports no finish time (the
+   * crash back-off counts from it), by container id.
+   */
+  readonly exitSeen: Map<string, number>;
+  /** Why a container could not start, by container id: its terminated state's message. */
+  readonly startErrors: Map<string, string>;
 }
 
 /** What {@link syncPod} needs from the agent. */
@@ -72,6 +94,10 @@ export interface SyncDeps {
   readonly log: Logger;
   readonly recorder: EventRecorder;
   readonly probes: ProbeManager;
+  /** How HTTP lifecycle hooks reach containers. */
+  readonly prober: Prober;
+  /** Stops and postStart hooks running in the background. */
+  readonly tasks: ContainerTasks;
   readonly crashBackoff: Backoff;
   readonly pullBackoff: Backoff;
   readonly ips: PodIpAllocator;
@@ -128,7 +154,10 @@ export async function syncPod(deps: SyncDeps, pod: kinds.Pod): Promise<number | 
     return undefined;
   }
   if (isTerminal(pod)) {
-    await stopAll(deps, pod, containers, (pod.spec.terminationGracePeriodSeconds ?? 30));
+    const podIP = pod.status?.podIP ?? '';
+    for (const c of containers.filter((x) => x.state === 'running')) {
+      killContainer(deps, pod, c, { graceSeconds: pod.spec.terminationGracePeriodSeconds ?? 30, podIP });
+    }
     deps.probes.stopPod(uid);
     return undefined;
   }
@@ -168,15 +197,19 @@ export async function syncPod(deps: SyncDeps, pod: kinds.Pod): Promise<number | 
       const list = named.get(c.name) ?? [];
       const latest = list[0];
       if (latest?.state === 'running') {
+        // Being stopped, or its postStart hook runs: the task brings the pod back when it ends.
+        if (deps.tasks.has('stop', latest.id) || deps.tasks.has('postStart', latest.id)) continue;
         deps.probes.ensure({ podUid: uid, podIP: rec.podIP, containerId: latest.id, container: c });
         const unhealthy = deps.probes.unhealthy(latest.id);
         if (unhealthy !== undefined) {
-          const what = unhealthy === 'liveness' ? 'liveness' : 'startup';
-          deps.recorder.event(pod, 'Normal', 'Killing', `Container ${c.name} failed ${what} probe, will be restarted`);
+          // As the kubelet's setTerminationGracePeriod: the probe's own grace period, else the pod's.
+          const probe = unhealthy === 'liveness' ? c.livenessProbe : c.startupProbe;
           rec.killed.set(latest.id, 'Error');
-          deps.probes.stopContainer(latest.id);
-          await deps.runtime.stopContainer(latest.id, { gracePeriodSeconds: pod.spec.terminationGracePeriodSeconds ?? 30 });
-          soon(1);
+          killContainer(deps, pod, latest, {
+            graceSeconds: probe?.terminationGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30,
+            message: `Container ${c.name} failed ${unhealthy} probe, will be restarted`,
+            podIP: rec.podIP,
+          });
         }
         continue;
       }
@@ -206,6 +239,7 @@ export async function syncPod(deps: SyncDeps, pod: kinds.Pod): Promise<number | 
   }
 
   const fresh = await deps.runtime.listContainers({ labels: { [LABELS.podUid]: uid } });
+  noteContainers(deps, rec, fresh);
   const status = podStatus(deps, pod, rec, byName(fresh), initFailed);
   await writeStatus(deps, pod, status);
   return isTerminalPhase(status.phase) ? undefined : requeue;
@@ -235,10 +269,45 @@ function record(deps: SyncDeps, pod: kinds.Pod): PodRecord {
     } else {
       podIP = deps.ips.allocate();
     }
-    rec = { uid, podIP, startTime: pod.status?.startTime ?? formatTime(deps.clock.now()), waiting: new Map(), killed: new Map() };
+    rec = {
+      uid,
+      podIP,
+      startTime: pod.status?.startTime ?? formatTime(deps.clock.now()),
+      waiting: new Map(),
+      killed: new Map(),
+      exitSeen: new Map(),
+      startErrors: new Map(),
+    };
     deps.records.set(uid, rec);
   }
   return rec;
+}
+
+/**
+ * Keep the record in step with the pod's containers: note when an exit without a finish time was
+ * first seen, and forget what it keeps about containers that are gone.
+ */
+function noteContainers(deps: SyncDeps, rec: PodRecord, containers: readonly ContainerInfo[]): void {
+  for (const c of containers) if (c.state === 'exited') finishedAtOf(deps, rec, c);
+  const ids = new Set(containers.map((c) => c.id));
+  for (const map of [rec.killed, rec.exitSeen, rec.startErrors]) {
+    for (const id of [...map.keys()]) if (!ids.has(id)) map.delete(id);
+  }
+}
+
+/**
+ * When an exited container finished: the runtime's time, else (a runtime that reports none, as
+ * Docker's engine after a failed start) when the agent first saw it exited. Never "now" on every
+ * sync: a back-off counted from now would never end.
+ */
+function finishedAtOf(deps: SyncDeps, rec: PodRecord, exited: ContainerInfo): number {
+  if (exited.finishedAt !== undefined) return exited.finishedAt;
+  let seen = rec.exitSeen.get(exited.id);
+  if (seen === undefined) {
+    seen = deps.clock.now();
+    rec.exitSeen.set(exited.id, seen);
+  }
+  return seen;
 }
 
 /**
@@ -247,13 +316,13 @@ function record(deps: SyncDeps, pod: kinds.Pod): PodRecord {
  */
 function crashLoop(deps: SyncDeps, pod: kinds.Pod, rec: PodRecord, c: kinds.Container, exited: ContainerInfo): number {
   const key = `${rec.uid}/${c.name}`;
-  const finishedAt = exited.finishedAt ?? deps.clock.now();
+  const finishedAt = finishedAtOf(deps, rec, exited);
   if (exited.startedAt !== undefined && finishedAt - exited.startedAt >= BACKOFF_RESET_MS) deps.crashBackoff.reset(key);
   if (deps.crashBackoff.inBackoffSince(key, finishedAt)) {
     const delay = deps.crashBackoff.delayOf(key);
-    const message = `back-off ${Math.round(delay / 1000)}s restarting failed container=${c.name} pod=${pod.metadata.name ?? ''}_${pod.metadata.namespace ?? ''}(${rec.uid})`;
+    const message = `back-off ${formatDuration(delay)} restarting failed container=${c.name} pod=${formatPod(pod)}`;
     if (rec.waiting.get(c.name)?.reason !== 'CrashLoopBackOff') {
-      deps.recorder.event(pod, 'Warning', 'BackOff', 'Back-off restarting failed container');
+      deps.recorder.event(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${formatPod(pod)}`);
     }
     rec.waiting.set(c.name, { reason: 'CrashLoopBackOff', message });
     return Math.max(1, finishedAt + delay - deps.clock.now());
@@ -262,7 +331,70 @@ function crashLoop(deps: SyncDeps, pod: kinds.Pod, rec: PodRecord, c: kinds.Cont
   return 0;
 }
 
-/** Pull (if needed), create and start one container. Returns when to look again. */
+/**
+ * Make the container's image present as the kubelet's image manager does (`EnsureImageExists`):
+ * no pull when the policy says the present image will do (`Container image "…" already present on
+ * machine`), else a pull (`Pulling image`, then `Successfully pulled image "…" in 1.2s`) unless it
+ * is backing off from a failed one. Returns undefined when the image is there, else when to look
+ * again.
+ */
+async function ensureImage(deps: SyncDeps, pod: kinds.Pod, rec: PodRecord, c: kinds.Container): Promise<number | undefined> {
+  const image = c.image ?? '';
+  const policy = pullPolicy(c);
+  let present: boolean;
+  try {
+    await deps.runtime.ensureImage(image, { pullPolicy: 'Never' });
+    present = true;
+  } catch (e) {
+    if (!(e instanceof ImagePullError)) throw e;
+    present = false;
+  }
+  if (policy === 'Never' || (policy === 'IfNotPresent' && present)) {
+    if (present) {
+      deps.recorder.event(pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
+      return undefined;
+    }
+    // No back-off: the image may appear any time (Kubernetes looks again at every sync).
+    const message = `Container image "${image}" is not present with pull policy of Never`;
+    if (rec.waiting.get(c.name)?.reason !== 'ErrImageNeverPull') {
+      deps.recorder.event(pod, 'Warning', 'ErrImageNeverPull', message);
+      deps.recorder.event(pod, 'Warning', 'Failed', 'Error: ErrImageNeverPull');
+    }
+    rec.waiting.set(c.name, { reason: 'ErrImageNeverPull', message });
+    return deps.syncPeriodMs;
+  }
+  const key = `${rec.uid}/${c.name}/pull`;
+  const remaining = deps.pullBackoff.remaining(key);
+  if (remaining > 0) {
+    const message = `Back-off pulling image "${image}"`;
+    if (rec.waiting.get(c.name)?.reason !== 'ImagePullBackOff') {
+      deps.recorder.event(pod, 'Normal', 'BackOff', message);
+      deps.recorder.event(pod, 'Warning', 'Failed', 'Error: ImagePullBackOff');
+    }
+    rec.waiting.set(c.name, { reason: 'ImagePullBackOff', message });
+    return remaining;
+  }
+  deps.recorder.event(pod, 'Normal', 'Pulling', `Pulling image "${image}"`);
+  const started = deps.clock.now();
+  try {
+    await deps.runtime.ensureImage(image, { pullPolicy: policy });
+  } catch (e) {
+    if (!(e instanceof ImagePullError)) throw e;
+    const delay = deps.pullBackoff.next(key);
+    rec.waiting.set(c.name, { reason: 'ErrImagePull', message: e.message });
+    const failed = e.message.startsWith(`Failed to pull image "${image}"`) ? e.message : `Failed to pull image "${image}": ${e.message}`;
+    deps.recorder.event(pod, 'Warning', 'Failed', failed);
+    deps.recorder.event(pod, 'Warning', 'Failed', 'Error: ErrImagePull');
+    return delay;
+  }
+  // Truncated to the millisecond, as the kubelet does; no pull queue here, so no time spent waiting.
+  const took = formatDuration(Math.floor(deps.clock.now() - started));
+  deps.recorder.event(pod, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${took} (${took} including waiting)`);
+  deps.pullBackoff.reset(key);
+  return undefined;
+}
+
+/** Pull (if needed), create and start one container, then run its postStart hook. Returns when to look again. */
 async function startContainer(
   deps: SyncDeps,
   pod: kinds.Pod,
@@ -270,29 +402,8 @@ async function startContainer(
   c: kinds.Container,
   how: { init: boolean; attempt: number },
 ): Promise<number> {
-  const image = c.image ?? '';
-  const pullKey = `${rec.uid}/${c.name}/pull`;
-  const policy = pullPolicy(c);
-  const remaining = deps.pullBackoff.remaining(pullKey);
-  if (remaining > 0) {
-    rec.waiting.set(c.name, { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` });
-    return remaining;
-  }
-  try {
-    await deps.runtime.ensureImage(image, { pullPolicy: policy });
-    if (deps.pullBackoff.has(pullKey) || rec.waiting.get(c.name)?.reason !== 'ContainerCreating') {
-      deps.recorder.event(pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
-    }
-    deps.pullBackoff.reset(pullKey);
-  } catch (e) {
-    if (!(e instanceof ImagePullError)) throw e;
-    const delay = deps.pullBackoff.next(pullKey);
-    const reason = e instanceof ImageNeverPullError ? 'ErrImageNeverPull' : 'ErrImagePull';
-    rec.waiting.set(c.name, { reason, message: e.message });
-    deps.recorder.event(pod, 'Warning', 'Failed', `Failed to pull image "${image}": ${e.message}`);
-    deps.recorder.event(pod, 'Warning', 'Failed', `Error: ${reason}`);
-    return delay;
-  }
+  const again = await ensureImage(deps, pod, rec, c);
+  if (again !== undefined) return again;
 
   let env: Map<string, string>;
   try {
@@ -310,7 +421,7 @@ async function startContainer(
   const memoryLimit = parseBytes(limits['memory']);
   const spec: ContainerSpec = {
     name: `hm_${pod.metadata.namespace ?? 'default'}_${pod.metadata.name ?? ''}_${c.name}_${rec.uid.slice(0, 8)}_${how.attempt}`,
-    image,
+    image: c.image ?? '',
     ...(c.command === undefined ? {} : { command: c.command.map((x) => expand(x, env)) }),
     ...(c.args === undefined ? {} : { args: c.args.map((x) => expand(x, env)) }),
     // The container's hostname is the pod's name in Kubernetes; with host networking it is
@@ -335,39 +446,106 @@ async function startContainer(
     podIP: rec.podIP,
     ...(c.tty === undefined ? {} : { tty: c.tty }),
   };
+  let created: ContainerInfo;
   try {
-    const created = await deps.runtime.createContainer(spec);
-    deps.recorder.event(pod, 'Normal', 'Created', `Created container ${c.name}`);
-    await deps.runtime.startContainer(created.id);
-    deps.recorder.event(pod, 'Normal', 'Started', `Started container ${c.name}`);
-    rec.waiting.delete(c.name);
+    created = await deps.runtime.createContainer(spec);
   } catch (e) {
     if (!(e instanceof ContainerStartError)) throw e;
-    rec.waiting.set(c.name, { reason: 'RunContainerError', message: e.message });
+    // No container to count a restart on: back off on a key of its own.
+    rec.waiting.set(c.name, { reason: 'CreateContainerError', message: e.message });
     deps.recorder.event(pod, 'Warning', 'Failed', `Error: ${e.message}`);
-    deps.crashBackoff.next(`${rec.uid}/${c.name}`);
-    return deps.crashBackoff.remaining(`${rec.uid}/${c.name}`);
+    const key = `${rec.uid}/${c.name}/create`;
+    deps.crashBackoff.next(key);
+    return deps.crashBackoff.remaining(key);
   }
+  deps.recorder.event(pod, 'Normal', 'Created', `Created container ${c.name}`);
+  try {
+    await deps.runtime.startContainer(created.id);
+  } catch (e) {
+    if (!(e instanceof ContainerStartError)) throw e;
+    // The container exists and has exited (StartError): the next sync restarts it under the
+    // crash back-off, as it would a crashed one.
+    rec.waiting.set(c.name, { reason: 'RunContainerError', message: e.message });
+    rec.startErrors.set(created.id, e.message);
+    deps.recorder.event(pod, 'Warning', 'Failed', `Error: ${e.message}`);
+    return deps.syncPeriodMs;
+  }
+  deps.recorder.event(pod, 'Normal', 'Started', `Started container ${c.name}`);
+  rec.waiting.delete(c.name);
+  const postStart = c.lifecycle?.postStart;
+  if (postStart !== undefined) runPostStart(deps, pod, rec, c, created, postStart);
   return deps.syncPeriodMs;
 }
 
-async function stopAll(deps: SyncDeps, pod: kinds.Pod, containers: readonly ContainerInfo[], graceSeconds: number): Promise<void> {
-  await Promise.all(
-    containers
-      .filter((c) => c.state === 'running')
-      .map(async (c) => {
-        deps.probes.stopContainer(c.id);
-        deps.recorder.event(pod, 'Normal', 'Killing', `Stopping container ${c.labels[LABELS.container] ?? ''}`);
-        await deps.runtime.stopContainer(c.id, { gracePeriodSeconds: graceSeconds });
-      }),
-  );
+/**
+ * Run a container's postStart hook in the background, as the kubelet's `startContainer` does
+ * after the start: until it returns the container shows as waiting and is not probed; if it fails,
+ * a `FailedPostStartHook` event, and the container is killed (then restarted under the crash
+ * back-off, waiting with reason `PostStartHookError`).
+ */
+function runPostStart(deps: SyncDeps, pod: kinds.Pod, rec: PodRecord, c: kinds.Container, info: ContainerInfo, hook: kinds.LifecycleHandler): void {
+  deps.tasks.start('postStart', rec.uid, info.id, async () => {
+    const result = await runLifecycleHook(deps, { pod, podIP: rec.podIP, container: c, containerId: info.id }, hook, POST_START_TIMEOUT_MS);
+    if (result.outcome === 'ok' || deps.tasks.has('stop', info.id)) return;
+    const message = result.outcome === 'failed' ? result.message : `PostStart hook for Container ${JSON.stringify(c.name)} in Pod ${JSON.stringify(formatPod(pod))} did not finish in ${formatDuration(POST_START_TIMEOUT_MS)}`;
+    deps.log.warn({ pod: formatPod(pod), container: c.name, message }, 'postStart hook failed');
+    deps.recorder.event(pod, 'Warning', 'FailedPostStartHook', message);
+    rec.waiting.set(c.name, { reason: 'PostStartHookError', message });
+    killContainer(deps, pod, info, { graceSeconds: pod.spec.terminationGracePeriodSeconds ?? 30, message: 'FailedPostStartHook', podIP: rec.podIP });
+  });
 }
 
-/** A pod being deleted: stop its containers with its grace period, remove them, then delete the pod for good. */
+/** The spec of the container (init or app) of this name. */
+function containerSpecOf(pod: kinds.Pod, name: string): kinds.Container | undefined {
+  return pod.spec.containers.find((c) => c.name === name) ?? pod.spec.initContainers?.find((c) => c.name === name);
+}
+
+/**
+ * Stop a container in the background, as the kubelet's `killContainer`: a `Killing` event, the
+ * preStop hook (if any) within the grace period (`FailedPreStopHook` if it fails; termination
+ * goes on), then SIGTERM with what is left of the grace period, at least 2 s, then SIGKILL. A
+ * container already being stopped is left to that stop. Its end brings the pod back to the queue.
+ */
+function killContainer(deps: SyncDeps, pod: kinds.Pod, info: ContainerInfo, options: { graceSeconds: number; message?: string; podIP: string }): void {
+  const name = info.labels[LABELS.container] ?? '';
+  const spec = containerSpecOf(pod, name);
+  deps.probes.stopContainer(info.id);
+  deps.tasks.start('stop', pod.metadata.uid ?? '', info.id, async () => {
+    deps.recorder.event(pod, 'Normal', 'Killing', options.message ?? `Stopping container ${name}`);
+    let grace = options.graceSeconds;
+    const preStop = spec?.lifecycle?.preStop;
+    if (spec !== undefined && preStop !== undefined && grace > 0) {
+      const started = deps.clock.now();
+      const result = await runLifecycleHook(deps, { pod, podIP: options.podIP, container: spec, containerId: info.id }, preStop, grace * 1000);
+      if (result.outcome === 'failed') {
+        deps.log.warn({ pod: formatPod(pod), container: name, message: result.message }, 'preStop hook failed');
+        // Without the hook's message, as the kubelet: it could hold secrets.
+        deps.recorder.event(pod, 'Warning', 'FailedPreStopHook', 'PreStopHook failed');
+      }
+      grace -= Math.floor((deps.clock.now() - started) / 1000);
+    }
+    try {
+      await deps.runtime.stopContainer(info.id, { gracePeriodSeconds: Math.max(grace, MIN_GRACE_SECONDS) });
+    } catch (e) {
+      // The pod comes back when the task ends: try again a sync period later, not at once.
+      await delay(deps.clock, deps.syncPeriodMs);
+      throw e;
+    }
+  });
+}
+
+/**
+ * A pod being deleted: stop its containers with its grace period (in the background), and once
+ * none runs, remove them and delete the pod for good.
+ */
 async function terminatePod(deps: SyncDeps, pod: kinds.Pod, containers: readonly ContainerInfo[]): Promise<void> {
   const uid = pod.metadata.uid ?? '';
   const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
-  await stopAll(deps, pod, containers, grace);
+  const podIP = deps.records.get(uid)?.podIP ?? pod.status?.podIP ?? '';
+  const running = containers.filter((c) => c.state === 'running');
+  for (const c of running) killContainer(deps, pod, c, { graceSeconds: grace, podIP });
+  // Each stop brings the pod back when it ends.
+  if (running.length > 0) return;
   await removePodContainers(deps, uid, containers);
   try {
     await deps.client.delete(kinds.Pod, { namespace: pod.metadata.namespace, name: pod.metadata.name ?? '' }, { gracePeriodSeconds: 0, preconditions: { uid } });
@@ -395,18 +573,28 @@ function terminated(deps: SyncDeps, rec: PodRecord, c: ContainerInfo): NonNullab
   const killedReason = rec.killed.get(c.id);
   const exitCode = c.exitCode ?? 0;
   const reason = killedReason ?? c.reason ?? (exitCode === 0 ? 'Completed' : 'Error');
+  const message = rec.startErrors.get(c.id);
+  const finishedAt = c.finishedAt ?? rec.exitSeen.get(c.id);
   return {
     exitCode,
     reason,
+    ...(message === undefined ? {} : { message }),
     ...(time(c.startedAt) === undefined ? {} : { startedAt: time(c.startedAt) }),
-    ...(time(c.finishedAt) === undefined ? {} : { finishedAt: time(c.finishedAt) }),
+    ...(time(finishedAt) === undefined ? {} : { finishedAt: time(finishedAt) }),
     containerID: `${deps.runtime.name}://${c.id}`,
   };
 }
 
 type ContainerStatus = kinds.ContainerStatus;
 
-function containerStatus(deps: SyncDeps, pod: kinds.Pod, rec: PodRecord, c: kinds.Container, list: readonly ContainerInfo[]): ContainerStatus {
+function containerStatus(
+  deps: SyncDeps,
+  pod: kinds.Pod,
+  rec: PodRecord,
+  c: kinds.Container,
+  list: readonly ContainerInfo[],
+  how: { readonly init: boolean; readonly initialized: boolean },
+): ContainerStatus {
   const latest = list[0];
   const previous = list[1];
   const waiting = rec.waiting.get(c.name);
@@ -416,18 +604,26 @@ function containerStatus(deps: SyncDeps, pod: kinds.Pod, rec: PodRecord, c: kind
     imageID: latest?.imageId ?? '',
     restartCount: latest === undefined ? 0 : attemptOf(latest),
   };
+  const lastState = previous?.state === 'exited' ? { lastState: { terminated: terminated(deps, rec, previous) } } : {};
   if (latest === undefined) {
-    return { ...base, ready: false, started: false, state: { waiting: waiting ?? { reason: 'ContainerCreating' } } };
+    const reason = !how.init && !how.initialized ? 'PodInitializing' : 'ContainerCreating';
+    return { ...base, ready: false, started: false, state: { waiting: waiting ?? { reason } } };
   }
   const containerID = `${deps.runtime.name}://${latest.id}`;
   if (latest.state === 'running') {
+    // Until its postStart hook returns, a container is not running yet (as the kubelet reports it).
+    if (deps.tasks.has('postStart', latest.id)) {
+      return { ...base, ready: false, started: false, state: { waiting: { reason: 'ContainerCreating' } }, ...lastState };
+    }
+    const stopping = deps.tasks.has('stop', latest.id);
     return {
       ...base,
       containerID,
-      ready: deps.probes.ready(latest.id, c),
+      // A running init container is not ready: it is ready once it has completed.
+      ready: !how.init && !stopping && deps.probes.ready(latest.id, c),
       started: deps.probes.started(latest.id, c),
       state: { running: { ...(time(latest.startedAt) === undefined ? {} : { startedAt: time(latest.startedAt) }) } },
-      ...(previous?.state === 'exited' ? { lastState: { terminated: terminated(deps, rec, previous) } } : {}),
+      ...lastState,
     };
   }
   if (latest.state === 'exited') {
@@ -435,14 +631,9 @@ function containerStatus(deps: SyncDeps, pod: kinds.Pod, rec: PodRecord, c: kind
     if (waiting !== undefined && (pod.spec.restartPolicy ?? 'Always') !== 'Never') {
       return { ...base, containerID, ready: false, started: false, state: { waiting }, lastState: { terminated: terminated(deps, rec, latest) } };
     }
-    return {
-      ...base,
-      containerID,
-      ready: false,
-      started: false,
-      state: { terminated: terminated(deps, rec, latest) },
-      ...(previous?.state === 'exited' ? { lastState: { terminated: terminated(deps, rec, previous) } } : {}),
-    };
+    // An init container that completed is ready, as the kubelet reports it.
+    const succeeded = how.init && latest.exitCode === 0;
+    return { ...base, containerID, ready: succeeded, started: false, state: { terminated: terminated(deps, rec, latest) }, ...lastState };
   }
   return { ...base, containerID, ready: false, started: false, state: { waiting: waiting ?? { reason: 'ContainerCreating' } } };
 }
@@ -477,42 +668,77 @@ function phaseOf(pod: kinds.Pod, statuses: readonly ContainerStatus[], initializ
   return 'Pending';
 }
 
-function condition(
-  current: readonly kinds.PodCondition[],
-  type: string,
-  status: 'True' | 'False',
-  now: string,
-  reason?: string,
-): kinds.PodCondition {
+/** A condition as the kubelet computes it, before its transition time is set. */
+interface Computed {
+  readonly status: 'True' | 'False';
+  readonly reason?: string;
+  readonly message?: string;
+}
+
+function condition(current: readonly kinds.PodCondition[], type: string, computed: Computed, now: string): kinds.PodCondition {
   const old = current.find((c) => c.type === type);
   return {
     type,
-    status,
-    lastTransitionTime: old?.status === status && old.lastTransitionTime !== undefined ? old.lastTransitionTime : now,
-    ...(reason === undefined ? {} : { reason }),
+    status: computed.status,
+    lastTransitionTime: old?.status === computed.status && old.lastTransitionTime !== undefined ? old.lastTransitionTime : now,
+    ...(computed.reason === undefined ? {} : { reason: computed.reason }),
+    ...(computed.message === undefined ? {} : { message: computed.message }),
   };
+}
+
+/** Go's `%s` of a `[]string`: `[a b]`. */
+const goList = (names: readonly string[]): string => `[${names.join(' ')}]`;
+
+/** `ContainersReady`, as the kubelet's `GenerateContainersReadyCondition`. */
+function containersReadyCondition(pod: kinds.Pod, statuses: readonly ContainerStatus[], phase: kinds.PodPhase): Computed {
+  if (phase === 'Succeeded') return { status: 'False', reason: 'PodCompleted' };
+  if (phase === 'Failed') return { status: 'False', reason: 'PodFailed' };
+  const unready = pod.spec.containers.filter((c) => statuses.find((s) => s.name === c.name)?.ready !== true).map((c) => c.name);
+  if (unready.length > 0) return { status: 'False', reason: 'ContainersNotReady', message: `containers with unready status: ${goList(unready)}` };
+  return { status: 'True' };
+}
+
+/** `Ready`, as the kubelet's `GeneratePodReadyCondition`: containers ready, and every readiness gate's condition True. */
+function readyCondition(pod: kinds.Pod, containersReady: Computed, conditions: readonly kinds.PodCondition[]): Computed {
+  if (containersReady.status !== 'True') return containersReady;
+  const messages: string[] = [];
+  for (const gate of pod.spec.readinessGates ?? []) {
+    const c = conditions.find((x) => x.type === gate.conditionType);
+    if (c === undefined) messages.push(`corresponding condition of pod readiness gate "${gate.conditionType}" does not exist.`);
+    else if (c.status !== 'True') messages.push(`the status of pod readiness gate "${gate.conditionType}" is not "True", but ${c.status}`);
+  }
+  if (messages.length > 0) return { status: 'False', reason: 'ReadinessGatesNotReady', message: messages.join(', ') };
+  return { status: 'True' };
+}
+
+/** `Initialized`, as the kubelet's `GeneratePodInitializedCondition`. */
+function initializedCondition(pod: kinds.Pod, initStatuses: readonly ContainerStatus[], statuses: readonly ContainerStatus[], phase: kinds.PodPhase): Computed {
+  if (phase === 'Succeeded') return { status: 'True', reason: 'PodCompleted' };
+  // A regular container that has started means the pod was initialized before.
+  if (statuses.some((s) => s.state?.running !== undefined || s.state?.terminated !== undefined || s.lastState?.terminated !== undefined)) return { status: 'True' };
+  const incomplete = (pod.spec.initContainers ?? []).filter((c) => initStatuses.find((s) => s.name === c.name)?.ready !== true).map((c) => c.name);
+  if (incomplete.length > 0) return { status: 'False', reason: 'ContainersNotInitialized', message: `containers with incomplete status: ${goList(incomplete)}` };
+  return { status: 'True' };
 }
 
 function podStatus(deps: SyncDeps, pod: kinds.Pod, rec: PodRecord, named: Map<string, ContainerInfo[]>, initFailed: boolean): kinds.PodStatus {
   const now = formatTime(deps.clock.now());
-  const initStatuses = (pod.spec.initContainers ?? []).map((c) => containerStatus(deps, pod, rec, c, named.get(c.name) ?? []));
+  const initStatuses = (pod.spec.initContainers ?? []).map((c) => containerStatus(deps, pod, rec, c, named.get(c.name) ?? [], { init: true, initialized: false }));
   const initialized = initStatuses.every((s) => s.state?.terminated?.exitCode === 0);
-  const statuses = pod.spec.containers.map((c) => containerStatus(deps, pod, rec, c, named.get(c.name) ?? []));
+  const statuses = pod.spec.containers.map((c) => containerStatus(deps, pod, rec, c, named.get(c.name) ?? [], { init: false, initialized }));
   const phase = phaseOf(pod, statuses, initialized, initFailed);
-  const containersReady = statuses.every((s) => s.ready);
-  const gatesReady = (pod.spec.readinessGates ?? []).every(
-    (g) => pod.status?.conditions?.find((c) => c.type === g.conditionType)?.status === 'True',
-  );
-  const terminal = isTerminalPhase(phase);
   const current = pod.status?.conditions ?? [];
+  const containersReady = containersReadyCondition(pod, statuses, phase);
   const owned = new Set(['PodReadyToStartContainers', 'Initialized', 'ContainersReady', 'Ready']);
   const conditions: kinds.PodCondition[] = [
-    condition(current, 'PodReadyToStartContainers', terminal ? 'False' : 'True', now),
-    condition(current, 'Initialized', initialized ? 'True' : 'False', now, initialized ? undefined : 'ContainersNotInitialized'),
-    condition(current, 'Ready', containersReady && gatesReady && !terminal ? 'True' : 'False', now, containersReady && gatesReady && !terminal ? undefined : terminal ? 'PodCompleted' : 'ContainersNotReady'),
-    condition(current, 'ContainersReady', containersReady && !terminal ? 'True' : 'False', now, containersReady && !terminal ? undefined : terminal ? 'PodCompleted' : 'ContainersNotReady'),
+    condition(current, 'PodReadyToStartContainers', { status: isTerminalPhase(phase) ? 'False' : 'True' }, now),
+    condition(current, 'Initialized', initializedCondition(pod, initStatuses, statuses, phase), now),
+    condition(current, 'Ready', readyCondition(pod, containersReady, current), now),
+    condition(current, 'ContainersReady', containersReady, now),
     ...current.filter((c) => !owned.has(c.type)),
   ];
+  // A pod this node runs was scheduled, whoever bound it (the kubelet's generateAPIPodStatus).
+  if (!conditions.some((c) => c.type === 'PodScheduled')) conditions.push({ type: 'PodScheduled', status: 'True', lastTransitionTime: now });
   return {
     ...(pod.status ?? {}),
     phase,

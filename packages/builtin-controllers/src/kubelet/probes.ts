@@ -24,9 +24,12 @@ export interface Prober {
 
 /** The result of one probe. */
 export interface ProbeOutcome {
+  /** Whether the probe passed (for an HTTP GET, a status from 200 to 399; for TCP, a connection). */
   readonly success: boolean;
   /** Why it failed, for Events (`Liveness probe failed: …`). */
   readonly message?: string;
+  /** The HTTP status an HTTP GET got, if it got an answer at all (an HTTP lifecycle hook only fails without one). */
+  readonly statusCode?: number;
 }
 
 /** The prober for real containers: HTTP(S) and TCP from this process. */
@@ -37,7 +40,7 @@ export const networkProber: Prober = {
       const req = make(url, { method: 'GET', headers: { 'User-Agent': 'harbormaster-probe/1', ...options.headers }, timeout: options.timeoutMs, rejectUnauthorized: false }, (res) => {
         res.resume();
         const code = res.statusCode ?? 0;
-        resolve(code >= 200 && code < 400 ? { success: true } : { success: false, message: `HTTP probe failed with statuscode: ${code}` });
+        resolve(code >= 200 && code < 400 ? { success: true, statusCode: code } : { success: false, statusCode: code, message: `HTTP probe failed with statuscode: ${code}` });
       });
       req.on('timeout', () => {
         req.destroy();
@@ -220,22 +223,11 @@ export class ProbeManager {
 
   #probe(probe: kinds.Probe, target: ProbeTarget): Promise<ProbeOutcome> {
     const timeoutMs = (probe.timeoutSeconds ?? 1) * 1000;
-    const port = (p: number | string): number => {
-      if (typeof p === 'number') return p;
-      const named = target.container.ports?.find((x) => x.name === p)?.containerPort;
-      if (named === undefined) throw new Error(`port "${p}" is not a named port of container ${target.container.name}`);
-      return named;
-    };
     if (probe.httpGet) {
-      const h = probe.httpGet;
-      const scheme = (h.scheme ?? 'HTTP').toLowerCase();
-      const host = h.host ?? target.podIP;
-      const path = h.path ?? '/';
-      const headers: Record<string, string> = {};
-      for (const header of h.httpHeaders ?? []) headers[header.name] = header.value;
-      return this.#prober.http(`${scheme}://${host}:${port(h.port)}${path.startsWith('/') ? path : `/${path}`}`, { headers, timeoutMs });
+      const { url, headers } = httpGetRequest(probe.httpGet, target.container, target.podIP);
+      return this.#prober.http(url, { headers, timeoutMs });
     }
-    if (probe.tcpSocket) return this.#prober.tcp(probe.tcpSocket.host ?? target.podIP, port(probe.tcpSocket.port), { timeoutMs });
+    if (probe.tcpSocket) return this.#prober.tcp(probe.tcpSocket.host ?? target.podIP, resolvePort(probe.tcpSocket.port, target.container), { timeoutMs });
     if (probe.exec) {
       return this.#runtime.exec(target.containerId, probe.exec.command ?? [], { timeoutMs }).then((r) =>
         r.exitCode === 0 ? { success: true } : { success: false, message: `command ${JSON.stringify(probe.exec?.command ?? [])} exited with ${r.exitCode}: ${(r.stdout + r.stderr).trim()}` },
@@ -243,4 +235,23 @@ export class ProbeManager {
     }
     return Promise.resolve({ success: false, message: 'the probe has no handler (grpc probes are not supported)' });
   }
+}
+
+/** A port number, or the number of the container's port of that name (the kubelet's `resolvePort`). */
+export function resolvePort(port: number | string, container: kinds.Container): number {
+  if (typeof port === 'number') return port;
+  if (/^\d+$/.test(port)) return Number(port);
+  const named = container.ports?.find((x) => x.name === port)?.containerPort;
+  if (named === undefined) throw new Error(`port "${port}" is not a named port of container ${container.name}`);
+  return named;
+}
+
+/** The URL and headers of an HTTP GET action (a probe's or a lifecycle hook's); the host defaults to the pod IP. */
+export function httpGetRequest(action: kinds.HTTPGetAction, container: kinds.Container, podIP: string): { url: string; headers: Record<string, string> } {
+  const scheme = (action.scheme ?? 'HTTP').toLowerCase();
+  const host = action.host ?? podIP;
+  const path = action.path ?? '/';
+  const headers: Record<string, string> = {};
+  for (const header of action.httpHeaders ?? []) headers[header.name] = header.value;
+  return { url: `${scheme}://${host}:${resolvePort(action.port, container)}${path.startsWith('/') ? path : `/${path}`}`, headers };
 }

@@ -32,15 +32,30 @@ export interface ImageBehavior {
   readonly cpuCores?: number;
   /** Working set memory it reports, in bytes. */
   readonly memoryBytes?: number;
+  /**
+   * The start fails (ContainerStartError), as Docker reports it: the container is exited with
+   * StartError and exit code 128, with neither a start nor a finish time.
+   */
+  readonly failStart?: boolean;
 }
 
 export class FakeRuntime implements ContainerRuntime {
   readonly name = 'fake';
   readonly containers = new Map<string, FakeContainer>();
   readonly images = new Map<string, ImageBehavior>();
+  /** Images that are absent until pulled (any policy but Never pulls them), and how they then behave. */
+  readonly pullable = new Map<string, ImageBehavior>();
+  /** How long a pull takes, on the clock. */
+  pullDelayMs = 0;
   /** Every runtime call, for assertions. */
   readonly calls: string[] = [];
   readonly stops: { id: string; gracePeriodSeconds: number; at: number }[] = [];
+  /** Every ensureImage call, with its pull policy and when. */
+  readonly ensureImageCalls: { image: string; pullPolicy: string; at: number }[] = [];
+  /** Every exec, with when. */
+  readonly execs: { id: string; command: readonly string[]; at: number }[] = [];
+  /** Answers exec (probes, hooks); the default answers with {@link execExitCode} at once. */
+  execHandler: ((id: string, command: readonly string[]) => ExecResult | Promise<ExecResult>) | undefined;
   #next = 1;
 
   constructor(private readonly clock: Clock) {}
@@ -54,7 +69,14 @@ export class FakeRuntime implements ContainerRuntime {
   }
 
   async ensureImage(image: string, options: { pullPolicy: 'Always' | 'IfNotPresent' | 'Never' }): Promise<{ imageId: string }> {
-    this.calls.push(`ensureImage ${image}`);
+    this.calls.push(`ensureImage ${image} ${options.pullPolicy}`);
+    this.ensureImageCalls.push({ image, pullPolicy: options.pullPolicy, at: this.clock.now() });
+    const pullable = this.pullable.get(image);
+    if (options.pullPolicy !== 'Never' && pullable !== undefined) {
+      if (this.pullDelayMs > 0) await new Promise<void>((resolve) => this.clock.setTimeout(resolve, this.pullDelayMs));
+      this.pullable.delete(image);
+      this.images.set(image, pullable);
+    }
     if (this.images.has(image)) return { imageId: `sha256:${image}` };
     if (options.pullPolicy === 'Never') throw new ImageNeverPullError(image, `Container image "${image}" is not present with pull policy of Never`);
     throw new ImagePullError(image, `pull access denied for ${image}, repository does not exist or may require 'docker login'`);
@@ -76,8 +98,12 @@ export class FakeRuntime implements ContainerRuntime {
   async startContainer(id: string): Promise<void> {
     this.calls.push(`start ${id}`);
     const c = this.#get(id);
-    c.info = { ...c.info, state: 'running', startedAt: this.clock.now(), pid: 1000 + Number(id.slice(1)) };
     const behavior = this.images.get(c.spec.image) ?? {};
+    if (behavior.failStart === true) {
+      c.info = { ...c.info, state: 'exited', exitCode: 128, reason: 'StartError' };
+      throw new ContainerStartError(`failed to create shim task: exec: "${c.spec.command?.[0] ?? ''}": executable file not found in $PATH`);
+    }
+    c.info = { ...c.info, state: 'running', startedAt: this.clock.now(), pid: 1000 + Number(id.slice(1)) };
     if (behavior.exitAfterMs !== undefined) {
       const startedAt = c.info.startedAt;
       this.clock.setTimeout(() => {
@@ -130,6 +156,8 @@ export class FakeRuntime implements ContainerRuntime {
 
   async exec(id: string, command: readonly string[]): Promise<ExecResult> {
     this.calls.push(`exec ${id} ${command.join(' ')}`);
+    this.execs.push({ id, command, at: this.clock.now() });
+    if (this.execHandler !== undefined) return this.execHandler(id, command);
     return { exitCode: this.execExitCode, stdout: '', stderr: '' };
   }
 

@@ -13,12 +13,20 @@
  * 5. a restarted agent adopts its containers (same ids, same restartCount, same pod IP) and
  *    removes those of pods deleted while it was down;
  * 6. an image that cannot be pulled gives ErrImagePull, then ImagePullBackOff;
- * 7. container CPU stats reach the HPA through the control plane's default metrics source.
+ * 7. container CPU stats reach the HPA through the control plane's default metrics source;
+ * 8. a command that cannot start leaves the container waiting (RunContainerError, then
+ *    CrashLoopBackOff) and is retried under the crash back-off, its attempts exited with
+ *    StartError and exit code 128;
+ * 9. (runtimes whose containers share the host's filesystem) an exec preStop hook runs before
+ *    SIGTERM, within the grace period.
  *
  * A runtime's test file supplies a {@link RuntimeHarness} and calls {@link nodeAgentScenarios}.
  *
  * @module
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createApiServer,
@@ -55,6 +63,8 @@ export interface RuntimeHarness {
   readonly firstPodSubnet: number;
   /** Make a test-http container's `/healthz` pass again after `/cgi-bin/fail`. */
   heal(target: { readonly runtime: ContainerRuntime; readonly containerId: string; readonly podIP: string }): Promise<void>;
+  /** Whether containers see the host's files (so a hook can leave a file the test reads). @default false */
+  readonly sharesHostFilesystem?: boolean;
 }
 
 /** The agent's timings for these tests: everything that waits, shortened. */
@@ -66,6 +76,8 @@ const NODE_AGENT = {
 } as const;
 
 const PORT = 8080;
+/** How much longer than its back-off a restart may take: the runtime's time to create and start a container. */
+const RUNTIME_SLACK_MS = 2500;
 const POD_UID_LABEL = 'harbormaster.io/pod-uid';
 const ATTEMPT_LABEL = 'harbormaster.io/restart-count';
 
@@ -206,12 +218,12 @@ export function nodeAgentScenarios(harness: RuntimeHarness): void {
       for (const c of runs) expect(c).toMatchObject({ exitCode: 3, reason: 'Error' });
       // The pause between an exit and the next start is the back-off (the first restart is at once):
       // never shorter, and longer only by the time the runtime takes to create and start a
-      // container (Docker: a few hundred ms).
+      // container (Docker: a few hundred ms, up to two seconds on a busy machine).
       const pauses = runs.slice(1).map((c, i) => (c.startedAt ?? 0) - (runs[i]?.finishedAt ?? 0));
       const expected = [0, 1000, 2000, 4000, 4000];
       pauses.slice(0, 5).forEach((pause, i) => {
         expect(pause, `pause ${i + 1} of ${JSON.stringify(pauses)}`).toBeGreaterThanOrEqual((expected[i] ?? 0) - 50);
-        expect(pause, `pause ${i + 1} of ${JSON.stringify(pauses)}`).toBeLessThan((expected[i] ?? 0) + 1500);
+        expect(pause, `pause ${i + 1} of ${JSON.stringify(pauses)}`).toBeLessThan((expected[i] ?? 0) + RUNTIME_SLACK_MS);
       });
 
       const status = await waitFor('CrashLoopBackOff', async () => {
@@ -413,6 +425,95 @@ export function nodeAgentScenarios(harness: RuntimeHarness): void {
       const events = (await client.list(kinds.Event, { namespace: 'default' })).items.filter((e) => e.involvedObject.name === 'absent');
       expect(events.map((e) => e.message)).toContain('Error: ErrImagePull');
       expect(events.some((e) => e.message?.startsWith(`Failed to pull image "${harness.absentImage}"`))).toBe(true);
+    });
+
+    it('retries a command that cannot start under the crash back-off: RunContainerError, then CrashLoopBackOff, each attempt a StartError (128)', async () => {
+      const cp = await start();
+      const { client } = cp;
+      const runtime = cp.runtime as ContainerRuntime;
+      const created = await client.create(kinds.Pod, {
+        metadata: { name: 'unstartable' },
+        spec: { containers: [container({ name: 'app', command: ['/nonexistent/harbormaster-no-such-command'] })] },
+      });
+      const uid = created.metadata.uid ?? '';
+      const attempts = new Map<number, ContainerInfo>();
+      const reasons = new Set<string>();
+      await waitFor('4 attempts have failed to start', async () => {
+        for (const c of await runtime.listContainers({ labels: { [POD_UID_LABEL]: uid } })) {
+          if (c.state === 'exited') attempts.set(Number(c.labels[ATTEMPT_LABEL]), c);
+        }
+        const reason = (await getPod(client, 'unstartable')).status?.containerStatuses?.[0]?.state?.waiting?.reason;
+        if (reason !== undefined) reasons.add(reason);
+        return attempts.size >= 4 ? true : undefined;
+      }, { timeoutMs: 30_000, stepMs: 25 });
+      const runs = [...attempts.entries()].sort(([a], [b]) => a - b).map(([, c]) => c);
+      expect(runs.map((c) => Number(c.labels[ATTEMPT_LABEL]))).toEqual([0, 1, 2, 3].slice(0, runs.length));
+      for (const c of runs) {
+        expect(c).toMatchObject({ state: 'exited', exitCode: 128, reason: 'StartError' });
+        expect(c.finishedAt).toBeGreaterThanOrEqual(c.createdAt ?? Infinity);
+      }
+      // From a failed start to the next attempt: the next sync (0 s of back-off), then 1, 2 s.
+      const pauses = runs.slice(1).map((c, i) => (c.createdAt ?? 0) - (runs[i]?.finishedAt ?? 0));
+      const expected = [0, 1000, 2000];
+      pauses.slice(0, 3).forEach((pause, i) => {
+        expect(pause, `pause ${i + 1} of ${JSON.stringify(pauses)}`).toBeGreaterThanOrEqual((expected[i] ?? 0) - 50);
+        expect(pause, `pause ${i + 1} of ${JSON.stringify(pauses)}`).toBeLessThan((expected[i] ?? 0) + RUNTIME_SLACK_MS);
+      });
+      expect([...reasons]).toEqual(expect.arrayContaining(['RunContainerError', 'CrashLoopBackOff']));
+
+      const status = await waitFor('CrashLoopBackOff', async () => {
+        const s = (await getPod(client, 'unstartable')).status?.containerStatuses?.[0];
+        return s?.state?.waiting?.reason === 'CrashLoopBackOff' && (s.restartCount ?? 0) >= 3 ? s : undefined;
+      });
+      expect(status.state?.waiting?.message).toMatch(new RegExp(`^back-off [124]s restarting failed container=app pod=unstartable_default\\(${uid}\\)$`));
+      expect(status.lastState?.terminated).toMatchObject({ exitCode: 128, reason: 'StartError', message: expect.stringContaining('harbormaster-no-such-command') as string });
+      const pod = await getPod(client, 'unstartable');
+      expect(pod.status?.phase).toBe('Running');
+      expect(pod.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', message: 'containers with unready status: [app]' });
+      const events = (await client.list(kinds.Event, { namespace: 'default' })).items.filter((e) => e.involvedObject.name === 'unstartable');
+      expect(events.some((e) => e.reason === 'Failed' && e.message?.startsWith('Error: cannot start container') === true)).toBe(true);
+      expect(events.map((e) => `${e.reason ?? ''}: ${e.message ?? ''}`)).toContain(`BackOff: Back-off restarting failed container app in pod unstartable_default(${uid})`);
+    });
+
+    it.skipIf(harness.sharesHostFilesystem !== true)('runs an exec preStop hook before SIGTERM, within the grace period', async () => {
+      const cp = await start();
+      const { client } = cp;
+      const runtime = cp.runtime as ContainerRuntime;
+      const dir = mkdtempSync(join(tmpdir(), 'hm-prestop-'));
+      try {
+        const marker = join(dir, 'prestop');
+        // The hook notes when it ran, takes a second, and notes when it was done.
+        const hook = `date +%s%3N >> ${marker}; sleep 1; date +%s%3N >> ${marker}`;
+        await client.create(kinds.Pod, {
+          metadata: { name: 'drained' },
+          spec: { terminationGracePeriodSeconds: 10, containers: [container({ lifecycle: { preStop: { exec: { command: ['sh', '-c', hook] } } } })] },
+        });
+        const running = await waitFor('drained serves', async () => {
+          const p = await getPod(client, 'drained');
+          const ip = p.status?.podIP;
+          return ip !== undefined && (await httpGet(`http://${ip}:${PORT}/healthz`))?.status === 200 ? p : undefined;
+        });
+        const id = bareId(containerIdOf(running));
+        const deletedAt = Date.now();
+        await client.delete(kinds.Pod, { namespace: 'default', name: 'drained' });
+        const exited = await waitFor('the container has stopped', async () => {
+          const c = await runtime.inspectContainer(id);
+          return c?.state === 'exited' ? c : undefined;
+        }, { stepMs: 25 });
+        const [hookStart, hookEnd] = readFileSync(marker, 'utf8').trim().split('\n').map(Number);
+        expect(hookStart).toBeGreaterThanOrEqual(deletedAt - 50);
+        expect(hookEnd).toBeGreaterThanOrEqual((hookStart ?? 0) + 1000);
+        // SIGTERM only after the hook: the server exits 0 on it, well within the 10 s.
+        expect(exited.finishedAt).toBeGreaterThanOrEqual((hookEnd ?? Infinity) - 5);
+        expect(exited).toMatchObject({ exitCode: 0 });
+        expect((exited.finishedAt ?? 0) - deletedAt).toBeLessThan(10_000);
+        await waitFor('drained is gone', async () => ((await client.get(kinds.Pod, { namespace: 'default', name: 'drained' }).catch(() => undefined)) === undefined ? true : undefined));
+        const reasons = await reasonsFor(client, 'drained');
+        expect(reasons).toContain('Killing');
+        expect(reasons).not.toContain('FailedPreStopHook');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it("feeds container CPU usage to the HPA through the control plane's default metrics source", async () => {

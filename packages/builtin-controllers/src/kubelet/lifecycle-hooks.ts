@@ -1,0 +1,89 @@
+/**
+ * Container lifecycle hooks (`lifecycle.postStart`, `lifecycle.preStop`), run as the kubelet's
+ * handler runner runs them:
+ *
+ * - `exec`: the command in the container; it fails on a non-zero exit code (or when it cannot run);
+ * - `httpGet`: a GET to the pod IP (or `host`) on the port, named or numbered; it fails only when
+ *   no HTTP answer comes at all — any status code, even 500, is a success, as in Kubernetes;
+ * - `sleep`: waits on the clock;
+ * - `tcpSocket`: not supported as a hook (Kubernetes keeps the field for compatibility only): fails.
+ *
+ * A handler that has not finished by its deadline is left to run on; the caller goes on (a preStop
+ * hook may use up the grace period, never more).
+ *
+ * @module
+ * @internal
+ */
+import type { Clock, ContainerRuntime, kinds } from '@harbormaster/core';
+import { formatPod } from './format.js';
+import { httpGetRequest, type Prober } from './probes.js';
+
+/** What running a hook needs. */
+export interface HookDeps {
+  readonly runtime: ContainerRuntime;
+  readonly prober: Prober;
+  readonly clock: Clock;
+}
+
+/** The container a hook runs for. */
+export interface HookTarget {
+  readonly pod: kinds.Pod;
+  readonly podIP: string;
+  readonly container: kinds.Container;
+  readonly containerId: string;
+}
+
+/** How a hook ended: `ok`, `failed` (with Kubernetes' message), or still running at its deadline. */
+export type HookResult = { readonly outcome: 'ok' } | { readonly outcome: 'failed'; readonly message: string } | { readonly outcome: 'timedOut' };
+
+/** Run `handler` for `target`, waiting at most `timeoutMs` (of the clock). */
+export async function runLifecycleHook(deps: HookDeps, target: HookTarget, handler: kinds.LifecycleHandler, timeoutMs: number): Promise<HookResult> {
+  let timer: ReturnType<Clock['setTimeout']> | undefined;
+  const deadline = new Promise<HookResult>((resolve) => {
+    timer = deps.clock.setTimeout(() => resolve({ outcome: 'timedOut' }), Math.max(0, timeoutMs));
+  });
+  try {
+    return await Promise.race([run(deps, target, handler, timeoutMs), deadline]);
+  } finally {
+    if (timer !== undefined) deps.clock.clearTimeout(timer);
+  }
+}
+
+async function run(deps: HookDeps, target: HookTarget, handler: kinds.LifecycleHandler, timeoutMs: number): Promise<HookResult> {
+  const { container, pod } = target;
+  const where = `for Container ${JSON.stringify(container.name)} in Pod ${JSON.stringify(formatPod(pod))}`;
+  if (handler.exec !== undefined) {
+    const command = handler.exec.command ?? [];
+    try {
+      const r = await deps.runtime.exec(target.containerId, command, { timeoutMs: Math.max(1, timeoutMs) });
+      if (r.exitCode === 0) return { outcome: 'ok' };
+      // The CRI's error for a non-zero exit, and the output, as the kubelet quotes them.
+      const error = `command '${command.join(' ')}' exited with ${r.exitCode}: ${r.stderr}`;
+      return { outcome: 'failed', message: `Exec lifecycle hook ([${command.join(' ')}]) ${where} failed - error: ${error}, message: ${JSON.stringify(r.stdout + r.stderr)}` };
+    } catch (e) {
+      return { outcome: 'failed', message: `Exec lifecycle hook ([${command.join(' ')}]) ${where} failed - error: ${errorMessage(e)}, message: ""` };
+    }
+  }
+  if (handler.httpGet !== undefined) {
+    const path = handler.httpGet.path ?? '/';
+    try {
+      const { url, headers } = httpGetRequest(handler.httpGet, container, target.podIP);
+      const answer = await deps.prober.http(url, { headers: { 'User-Agent': 'kube-lifecycle/harbormaster', ...headers }, timeoutMs: Math.max(1, timeoutMs) });
+      if (answer.success || answer.statusCode !== undefined) return { outcome: 'ok' };
+      return { outcome: 'failed', message: `HTTP lifecycle hook (${path}) ${where} failed - error: ${answer.message ?? 'no answer'}` };
+    } catch (e) {
+      return { outcome: 'failed', message: `HTTP lifecycle hook (${path}) ${where} failed - error: ${errorMessage(e)}` };
+    }
+  }
+  if (handler.sleep !== undefined) {
+    const seconds = handler.sleep.seconds;
+    await new Promise<void>((resolve) => deps.clock.setTimeout(resolve, seconds * 1000));
+    return { outcome: 'ok' };
+  }
+  const kind = handler.tcpSocket !== undefined ? 'tcpSocket is not supported as a lifecycle hook' : 'no action is set';
+  return { outcome: 'failed', message: `Cannot run handler: invalid handler: ${kind}` };
+}
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
