@@ -6,11 +6,15 @@
  *
  * The pending pods are created through the API before the scheduler starts; the clock starts
  * when the scheduler's informers have synced and stops when the last pod has `PodScheduled=True`
- * (every binding written: `spec.nodeName`, then the status condition, and a `Scheduled` event
- * recorded). So the figure is the whole scheduling and binding path, API writes included, on one
- * Node.js thread.
+ * (every binding written: one write through the pods/binding subresource, which sets
+ * `spec.nodeName` and the condition together, plus a `Scheduled` event). So the figure is the
+ * whole scheduling and binding path, API writes included, on one Node.js thread.
  *
- * Options (after `--`): `--nodes <n>` (default 5000), `--placed <n>` (1000), `--pods <n>` (10000).
+ * Options (after `--`): `--nodes <n>` (default 5000), `--placed <n>` (1000), `--pods <n>` (10000),
+ * `--spread hostname|zone` (default none): give every pending pod the label `app=spread` and a
+ * `topologySpreadConstraints` entry on that key (maxSkew 1, `DoNotSchedule`, selecting
+ * `app=spread`), the shape of scheduler_perf's `TopologySpreading`. The variant only changes the
+ * title line; the rows and the JSON keys stay the same.
  */
 import { createApiServer, createManager, kinds, silentLogger } from '@harbormaster/core';
 import { createScheduler } from '@harbormaster/scheduler-plugins';
@@ -37,12 +41,30 @@ function node(i: number) {
   };
 }
 
-function pod(name: string, nodeName?: string) {
+const SPREAD_KEYS = { hostname: 'kubernetes.io/hostname', zone: 'topology.kubernetes.io/zone' } as const;
+type Spread = keyof typeof SPREAD_KEYS;
+
+function spreadArg(): Spread | undefined {
+  const i = process.argv.indexOf('--spread');
+  if (i < 0) return undefined;
+  const v = process.argv[i + 1];
+  if (v === 'hostname' || v === 'zone') return v;
+  throw new Error(`--spread takes hostname or zone, not ${String(v)}`);
+}
+
+function pod(name: string, nodeName?: string, spread?: Spread) {
   return {
-    metadata: { name, namespace: 'default' },
+    metadata: { name, namespace: 'default', ...(spread === undefined ? {} : { labels: { app: 'spread' } }) },
     spec: {
       containers: [{ name: 'pause', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: '100m', memory: '500Mi' } } }],
       ...(nodeName === undefined ? {} : { nodeName }),
+      ...(spread === undefined
+        ? {}
+        : {
+            topologySpreadConstraints: [
+              { maxSkew: 1, topologyKey: SPREAD_KEYS[spread], whenUnsatisfiable: 'DoNotSchedule' as const, labelSelector: { matchLabels: { app: 'spread' } } },
+            ],
+          }),
     },
   };
 }
@@ -65,6 +87,7 @@ export default async function run(): Promise<void> {
   const numNodes = arg('nodes', 5000);
   const numPlaced = arg('placed', 1000);
   const numPods = arg('pods', 10_000);
+  const spread = spreadArg();
 
   const store = memoryStore();
   const api = createApiServer({ store });
@@ -74,7 +97,7 @@ export default async function run(): Promise<void> {
   let t = performance.now();
   await createAll(numNodes, 64, (i) => client.create(kinds.Node, node(i)));
   await createAll(numPlaced, 64, (i) => client.create(kinds.Pod, pod(`placed-${i}`, `node-${(i * 7) % numNodes}`)));
-  await createAll(numPods, 64, (i) => client.create(kinds.Pod, pod(`pod-${i}`)));
+  await createAll(numPods, 64, (i) => client.create(kinds.Pod, pod(`pod-${i}`, undefined, spread)));
   const setupMs = performance.now() - t;
 
   const manager = createManager({ api, logger: silentLogger });
@@ -122,7 +145,7 @@ export default async function run(): Promise<void> {
 
   const podsPerSecond = Math.round((numPods / scheduleMs) * 1000);
   printReport({
-    title: `scheduler: ${numNodes} nodes, ${numPlaced} pods placed, ${numPods} pods to schedule (default plugins, memory store)`,
+    title: `scheduler: ${numNodes} nodes, ${numPlaced} pods placed, ${numPods} pods to schedule${spread === undefined ? '' : ` spread by ${SPREAD_KEYS[spread]} (maxSkew 1)`} (default plugins, memory store)`,
     rows: [
       { name: 'setup (API creates)', value: Math.round(setupMs), unit: 'ms', note: `${numNodes} nodes, ${numPlaced + numPods} pods` },
       { name: 'informer sync', value: Math.round(syncMs), unit: 'ms' },

@@ -91,6 +91,7 @@ export { NodeInfo } from './framework/node-info.js';
 export type { ImageState } from './framework/node-info.js';
 export { PodInfo, AffinityTerm, podInfoOf } from './framework/pod-info.js';
 export type { HostPort, WeightedAffinityTerm } from './framework/pod-info.js';
+export { rejectorPlugins } from './framework/queued-pod-info.js';
 export type { QueuedPodInfo } from './framework/queued-pod-info.js';
 export { Resource, podRequests } from './framework/resources.js';
 

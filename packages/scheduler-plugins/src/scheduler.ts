@@ -14,11 +14,15 @@
  *    condition `PodScheduled=False` (reason `Unschedulable`) with Kubernetes' message, and the pod
  *    waits in the queue.
  * 3. Otherwise **PreScore** and **Score** on the feasible nodes; the best node wins (ties broken at
- *    random). The pod is *assumed* there in the cache, then **Reserve** and **Permit** run.
+ *    random). The pod is *assumed* there in the cache, then **Reserve** and **Permit** run. A
+ *    rejection there (or while waiting on Permit) is reported as Kubernetes does since 1.28, as
+ *    no fit on the one node tried ("0/1 nodes are available: 1 quota exhausted."), and the pod
+ *    waits for an event the rejecting plugin registered.
  * 4. The **binding cycle** runs asynchronously while the next pods are scheduled: wait on Permit,
- *    **PreBind**, **Bind** (`spec.nodeName`, then `PodScheduled=True`), **PostBind**, and a
- *    `Scheduled` event ("Successfully assigned default/web-0 to node-1"). A failed binding forgets
- *    the assumed pod and requeues it.
+ *    **PreBind**, **Bind** (one write through the binding subresource: `spec.nodeName` and
+ *    `PodScheduled=True`), **PostBind**, and a `Scheduled` event ("Successfully assigned
+ *    default/web-0 to node-1"). A failed PreBind or Bind forgets the assumed pod and retries it
+ *    after back-off.
  *
  * A pod with `schedulingGates` also gets `PodScheduled=False` with reason `SchedulingGated`.
  *
@@ -35,7 +39,7 @@ import { addPluginStatus, FitError, newDiagnosis, type Diagnosis } from './frame
 import { Framework } from './framework/framework.js';
 import type { NodeInfo } from './framework/node-info.js';
 import { podInfoKey, PodInfo } from './framework/pod-info.js';
-import type { QueuedPodInfo } from './framework/queued-pod-info.js';
+import { rejectorPlugins, type QueuedPodInfo } from './framework/queued-pod-info.js';
 import type { Registry } from './framework/registry.js';
 import { Status } from './framework/status.js';
 import { patchPodStatus } from './helpers/pod-status.js';
@@ -106,12 +110,15 @@ export interface SchedulerOptions {
 
 /** The scheduler, a {@link Runnable} to add to a manager. */
 export interface Scheduler extends Runnable {
+  /** The runnable's name in the manager, from {@link SchedulerOptions.name}. */
   readonly name: string;
   /** Scheduling runs only on the elected leader. */
   readonly needLeaderElection: true;
   /** The frameworks, by scheduler name. */
   readonly profiles: ReadonlyMap<string, Framework>;
+  /** The queue of pods waiting to be scheduled. */
   readonly queue: SchedulingQueue;
+  /** The nodes and the pods on them, assumed pods included. */
   readonly cache: SchedulerCache;
   /** Run until `signal` aborts; resolves once every binding in progress has finished. */
   start(signal: AbortSignal): Promise<void>;
@@ -210,7 +217,7 @@ class SchedulerImpl implements Scheduler {
       isEventOfInterest: (qpi, event, oldObj, newObj) => {
         const fwk = this.profiles.get(qpi.podInfo.pod.spec.schedulerName);
         if (fwk === undefined) return false;
-        return fwk.isEventOfInterest({ plugins: [...qpi.unschedulablePlugins, ...qpi.pendingPlugins], event, pod: qpi.podInfo.pod, oldObj, newObj });
+        return fwk.isEventOfInterest({ plugins: rejectorPlugins(qpi), event, pod: qpi.podInfo.pod, oldObj, newObj });
       },
       podInitialBackoffMs: options.podInitialBackoffMs ?? (configuration.podInitialBackoffSeconds ?? 1) * 1000,
       podMaxBackoffMs: options.podMaxBackoffMs ?? (configuration.podMaxBackoffSeconds ?? 10) * 1000,
@@ -376,21 +383,22 @@ class SchedulerImpl implements Scheduler {
       result = this.#schedulePod(fwk, state, qpi, diagnosis);
     } catch (e) {
       if (e instanceof FitError) {
-        let nominated: string | undefined;
+        // Without PostFilter plugins the nomination is cleared; with them, it is what they say.
+        let nominated: string | undefined = '';
         if (fwk.postFilterPlugins.length > 0) {
           const post = await fwk.runPostFilterPlugins(state, pod, diagnosis.nodeToStatus);
           e.diagnosis.postFilterMsg = post.status.message;
           nominated = post.nominatedNodeName;
           if (post.status.code === 'Error') this.#log.warn({ err: post.status.asError(), pod: qpi.podInfo.key }, 'PostFilter failed');
         }
-        this.#handleFailure({ fwk, qpi, status: new Status('Unschedulable', [e.message]), plugins: diagnosis, nominated, podCycle });
+        this.#handleFailure({ fwk, qpi, status: new Status('Unschedulable', [e.message], { error: e }), diagnosis, nominated, podCycle });
         return;
       }
       if (e instanceof NoNodesError) {
-        this.#handleFailure({ fwk, qpi, status: Status.unresolvable(ERR_NO_NODES_AVAILABLE), plugins: undefined, nominated: '', podCycle });
+        this.#handleFailure({ fwk, qpi, status: Status.unresolvable(ERR_NO_NODES_AVAILABLE), diagnosis: undefined, nominated: '', podCycle });
         return;
       }
-      this.#handleFailure({ fwk, qpi, status: Status.error(e), plugins: undefined, nominated: undefined, podCycle });
+      this.#handleFailure({ fwk, qpi, status: Status.error(e), diagnosis: undefined, nominated: '', podCycle });
       return;
     }
 
@@ -401,44 +409,56 @@ class SchedulerImpl implements Scheduler {
     try {
       this.cache.assumePod(assumed);
     } catch (e) {
-      this.#handleFailure({ fwk, qpi, status: Status.error(e), plugins: undefined, nominated: undefined, podCycle });
+      this.#handleFailure({ fwk, qpi, status: Status.error(e), diagnosis: undefined, nominated: '', podCycle });
       return;
     }
     this.queue.nominator.delete(uid);
     const reserve = fwk.runReservePluginsReserve(state, assumedPod, host);
     if (!reserve.isSuccess()) {
       this.#undoAssume(fwk, state, assumedPod, host);
-      this.#handleFailure({ fwk, qpi, status: reserve, plugins: reserve.plugin === undefined ? undefined : new Set([reserve.plugin]), nominated: undefined, podCycle });
+      this.#handleFailure({ fwk, qpi, ...rejectedOnNode(qpi, host, reserve), nominated: '', podCycle });
       return;
     }
     const permit = fwk.runPermitPlugins(state, assumedPod, host);
     if (!permit.isSuccess() && permit.code !== 'Wait') {
       this.#undoAssume(fwk, state, assumedPod, host);
-      this.#handleFailure({ fwk, qpi, status: permit, plugins: permit.plugin === undefined ? undefined : new Set([permit.plugin]), nominated: undefined, podCycle });
+      this.#handleFailure({ fwk, qpi, ...rejectedOnNode(qpi, host, permit), nominated: '', podCycle });
       return;
     }
     this.#track(this.#bindingCycle({ fwk, state, qpi, assumedPod, host, podCycle }));
   }
 
+  /** Undo Reserve and the assumption (Unreserve, then forget the pod in the cache). */
   #undoAssume(fwk: Framework, state: CycleState, assumedPod: kinds.Pod, host: string): void {
     fwk.runReservePluginsUnreserve(state, assumedPod, host);
     this.cache.forgetPod(uidOf(assumedPod));
-    // Its room is free again: pods waiting for room may fit now.
-    this.queue.moveAllToActiveOrBackoffQueue(EVENTS.assignedPodDelete, assumedPod, undefined, (p) => uidOf(p) !== uidOf(assumedPod));
   }
 
   async #bindingCycle(c: { fwk: Framework; state: CycleState; qpi: QueuedPodInfo; assumedPod: kinds.Pod; host: string; podCycle: number }): Promise<void> {
     const { fwk, state, qpi, assumedPod, host, podCycle } = c;
-    const fail = (status: Status): void => {
+    // Only a rejection while waiting on Permit makes the pod unschedulable (as a FitError on the
+    // node); a failure of PreBind or Bind is retried after back-off.
+    // The room the pod was assumed to take is free again, which other pods may wait for: an
+    // AssignedPod delete event, as Kubernetes' handleBindingCycleError sends. After a rejection it
+    // is sent once the pod is back among the unschedulable pods, and not to the pod itself, so the
+    // pod waits for an event its rejecting plugin registered.
+    const fail = (f: { readonly status: Status; readonly diagnosis: Diagnosis | undefined }): void => {
       this.#undoAssume(fwk, state, assumedPod, host);
-      this.#handleFailure({ fwk, qpi, status, plugins: status.isRejected() && status.plugin !== undefined ? new Set([status.plugin]) : undefined, nominated: undefined, podCycle });
+      const uid = uidOf(assumedPod);
+      if (f.status.isRejected()) {
+        this.#handleFailure({ fwk, qpi, ...f, nominated: '', podCycle });
+        this.queue.moveAllToActiveOrBackoffQueue(EVENTS.assignedPodDelete, assumedPod, undefined, (p) => uidOf(p) !== uid);
+      } else {
+        this.queue.moveAllToActiveOrBackoffQueue(EVENTS.assignedPodDelete, assumedPod, undefined);
+        this.#handleFailure({ fwk, qpi, ...f, nominated: '', podCycle });
+      }
     };
     const waited = await fwk.waitOnPermit(assumedPod);
-    if (!waited.isSuccess()) return fail(waited);
+    if (!waited.isSuccess()) return fail(rejectedOnNode(qpi, host, waited));
     const preBind = await fwk.runPreBindPlugins(state, assumedPod, host);
-    if (!preBind.isSuccess()) return fail(preBind);
+    if (!preBind.isSuccess()) return fail({ status: preBind, diagnosis: undefined });
     const bind = await fwk.runBindPlugins(state, assumedPod, host);
-    if (!bind.isSuccess()) return fail(bind.code === 'Skip' ? Status.error(new Error('no bind plugin bound the pod')) : bind);
+    if (!bind.isSuccess()) return fail({ status: bind.code === 'Skip' ? Status.error(new Error('no bind plugin bound the pod')) : bind, diagnosis: undefined });
     this.cache.finishBinding(uidOf(assumedPod));
     fwk.recorder.event(assumedPod, 'Normal', 'Scheduled', `Successfully assigned ${assumedPod.metadata.namespace ?? ''}/${assumedPod.metadata.name ?? ''} to ${host}`);
     await fwk.runPostBindPlugins(state, assumedPod, host);
@@ -479,7 +499,7 @@ class SchedulerImpl implements Scheduler {
         if (s.code === 'Error') throw s.asError();
       }
     }
-    const feasible = this.#findNodesThatPassFilters(fwk, state, pod, diagnosis, nodes);
+    const feasible = this.#findNodesThatPassFilters(fwk, state, pod, diagnosis, nodes, all.length);
     if (feasible.length === 0) throw new FitError({ podKey: qpi.podInfo.key, numAllNodes: all.length, diagnosis });
     if (feasible.length === 1) return { nodeName: (feasible[0] as NodeInfo).name, evaluatedNodes: diagnosis.nodeToStatus.size + 1, feasibleNodes: 1 };
     const pre2 = fwk.runPreScorePlugins(state, pod, feasible);
@@ -488,27 +508,35 @@ class SchedulerImpl implements Scheduler {
     return { nodeName: this.#selectHost(feasible, totals), evaluatedNodes: diagnosis.nodeToStatus.size + feasible.length, feasibleNodes: feasible.length };
   }
 
-  #findNodesThatPassFilters(fwk: Framework, state: CycleState, pod: kinds.Pod, diagnosis: Diagnosis, nodes: readonly NodeInfo[]): NodeInfo[] {
+  /**
+   * Filter `nodes` (all nodes, or those PreFilter restricted the pod to) from where the last cycle
+   * stopped, until enough feasible nodes are found. The next cycle starts after the nodes
+   * processed here, counted over all `numAllNodes` nodes, as Kubernetes does.
+   */
+  #findNodesThatPassFilters(fwk: Framework, state: CycleState, pod: kinds.Pod, diagnosis: Diagnosis, nodes: readonly NodeInfo[], numAllNodes: number): NodeInfo[] {
     const numAll = nodes.length;
     const toFind = numFeasibleNodesToFind(fwk.percentageOfNodesToScore ?? this.#percentage, numAll);
     const start = numAll === 0 ? 0 : this.#nextStartNodeIndex % numAll;
+    let feasible: NodeInfo[];
+    let processed: number;
     if (fwk.filterPlugins.length === 0) {
-      const feasible: NodeInfo[] = [];
+      feasible = [];
       for (let i = 0; i < toFind; i++) feasible.push(nodes[(start + i) % numAll] as NodeInfo);
-      return feasible;
+      processed = feasible.length;
+    } else {
+      ({ feasible, processed } = fwk.findFeasibleNodes({
+        state,
+        pod,
+        nodes,
+        start,
+        toFind,
+        onRejected: (ni, s) => {
+          diagnosis.nodeToStatus.set(ni.name, s);
+          addPluginStatus(diagnosis, s);
+        },
+      }));
     }
-    const { feasible, processed } = fwk.findFeasibleNodes({
-      state,
-      pod,
-      nodes,
-      start,
-      toFind,
-      onRejected: (ni, s) => {
-        diagnosis.nodeToStatus.set(ni.name, s);
-        addPluginStatus(diagnosis, s);
-      },
-    });
-    this.#nextStartNodeIndex = numAll === 0 ? 0 : (start + processed) % numAll;
+    this.#nextStartNodeIndex = numAllNodes === 0 ? 0 : (this.#nextStartNodeIndex + processed) % numAllNodes;
     return feasible;
   }
 
@@ -532,46 +560,44 @@ class SchedulerImpl implements Scheduler {
   }
 
   /**
-   * A failed attempt: requeue the pod (unless it is gone or bound meanwhile), update its
-   * nomination, record `FailedScheduling` and set `PodScheduled=False`.
+   * A failed attempt (Kubernetes' `handleSchedulingFailure`): requeue the pod (unless it is gone
+   * or bound meanwhile) with the plugins that rejected it, apply the nomination (`undefined`: the
+   * one in the pod's status; `''`: none; a node name), record `FailedScheduling` and set
+   * `PodScheduled=False`.
    */
   #handleFailure(f: {
     fwk: Framework;
     qpi: QueuedPodInfo;
     status: Status;
-    plugins: Diagnosis | Set<string> | undefined;
+    /** The diagnosis of a FitError; `undefined` for other failures (errors). */
+    diagnosis: Diagnosis | undefined;
     nominated: string | undefined;
     podCycle: number;
   }): void {
-    const { fwk, qpi, status, nominated, podCycle } = f;
+    const { fwk, qpi, status, diagnosis, nominated, podCycle } = f;
     const uid = qpi.podInfo.uid;
-    if (status.code === 'Error') {
+    qpi.unschedulablePlugins = new Set(diagnosis?.unschedulablePlugins);
+    qpi.pendingPlugins = new Set(diagnosis?.pendingPlugins);
+    if (qpi.unschedulablePlugins.size === 0 && qpi.pendingPlugins.size === 0) {
+      // Not rejected by a plugin (an error, no nodes, a failed binding): retried after back-off.
       qpi.consecutiveErrorsCount++;
-      this.#log.warn({ err: status.asError(), pod: qpi.podInfo.key }, 'error scheduling pod; retrying');
+      if (status.code === 'Error') this.#log.warn({ err: status.asError(), pod: qpi.podInfo.key }, 'error scheduling pod; retrying');
     } else {
       qpi.consecutiveErrorsCount = 0;
       qpi.unschedulableCount++;
-    }
-    qpi.unschedulablePlugins = new Set();
-    qpi.pendingPlugins = new Set();
-    if (f.plugins instanceof Set) for (const p of f.plugins) qpi.unschedulablePlugins.add(p);
-    else if (f.plugins !== undefined) {
-      for (const p of f.plugins.unschedulablePlugins) qpi.unschedulablePlugins.add(p);
-      for (const p of f.plugins.pendingPlugins) qpi.pendingPlugins.add(p);
     }
     const pod = qpi.podInfo.pod;
     const cached = this.#pods.cache.get({ namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name ?? '' });
     if (cached === undefined || cached.metadata.uid !== pod.metadata.uid || isAssigned(cached)) {
       // Deleted, or bound by someone else meanwhile: nothing to retry or report.
+      this.queue.nominator.delete(uid);
       this.queue.done(uid);
       return;
     }
     qpi.podInfo = qpi.podInfo.update(cached);
-    if (nominated !== undefined) {
-      if (nominated === '') this.queue.nominator.delete(uid);
-      else this.queue.nominator.add(qpi.podInfo, nominated);
-    }
     this.queue.addUnschedulableIfNotPresent(qpi, podCycle);
+    // After requeueing, as Kubernetes does: the in-memory nomination follows what this attempt decided.
+    this.queue.nominator.add(qpi.podInfo, nominated);
     const message = status.message;
     fwk.recorder.event(cached, 'Warning', 'FailedScheduling', truncate(message));
     this.#track(
@@ -584,6 +610,20 @@ class SchedulerImpl implements Scheduler {
       }).catch((e: unknown) => this.#log.debug({ err: e, pod: qpi.podInfo.key }, 'could not update the pod status')),
     );
   }
+}
+
+/**
+ * A Reserve or Permit rejection as Kubernetes reports it since 1.28: a FitError over one node (the
+ * chosen one), e.g. "0/1 nodes are available: 1 quota exhausted.", whose plugin is the one the
+ * pod waits on. Errors are returned as they are.
+ */
+function rejectedOnNode(qpi: QueuedPodInfo, host: string, status: Status): { readonly status: Status; readonly diagnosis: Diagnosis | undefined } {
+  if (!status.isRejected()) return { status, diagnosis: undefined };
+  const diagnosis = newDiagnosis();
+  diagnosis.nodeToStatus.set(host, status);
+  addPluginStatus(diagnosis, status);
+  const fitError = new FitError({ podKey: qpi.podInfo.key, numAllNodes: 1, diagnosis });
+  return { status: new Status(status.code, [fitError.message], { error: fitError }), diagnosis };
 }
 
 class NoNodesError extends Error {

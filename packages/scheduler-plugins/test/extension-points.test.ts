@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { kinds } from '@harbormaster/core';
 import { defaultRegistry, Status, type Handle, type PermitPlugin, type PostBindPlugin, type PreBindPlugin, type ReservePlugin } from '@harbormaster/scheduler-plugins';
-import { eventsFor, getPod, nodeInput, podInput, startScheduler, waitForBinding, type SchedulerEnv } from './fixtures.js';
+import { eventsFor, getPod, nodeInput, podInput, podScheduled, startScheduler, waitForBinding, type SchedulerEnv } from './fixtures.js';
 
 let env: SchedulerEnv | undefined;
 afterEach(async () => {
@@ -49,13 +49,24 @@ describe('extension points', () => {
     await env.client.create(kinds.Node, nodeInput('n'));
     await env.client.create(kinds.Pod, podInput('p'));
 
-    // Reserve fails: Unreserve runs, the pod is reported and retried.
+    // Reserve fails: Unreserve runs, the pod is reported and retried. Since Kubernetes 1.28 the
+    // rejection reads as a FitError over the one node tried (schedule_one.go, schedulingCycle).
     const failed = await env.eventually(async () => (await eventsFor(current(), 'p', 'FailedScheduling'))[0]);
-    expect(failed.message).toBe('quota exhausted');
+    expect(failed.message).toBe('0/1 nodes are available: 1 quota exhausted.');
+    const condition = await env.eventually(async () => {
+      const c = podScheduled(await getPod(current(), 'p'));
+      return c?.reason === 'Unschedulable' ? c : undefined;
+    });
+    expect(condition).toMatchObject({ status: 'False', message: '0/1 nodes are available: 1 quota exhausted.' });
     expect(calls.slice(0, 2)).toEqual(['reserve p n', 'unreserve p n']);
+    const uid = (await getPod(env, 'p')).metadata.uid ?? '';
+    // It waits among the unschedulable pods for an event its rejecting plugin registered
+    // (Lifecycle registers none, so any event): here, a change to the node's labels.
+    expect(env.scheduler.queue.whereIs(uid)).toBe('unschedulable');
+    const n = await env.client.get(kinds.Node, { name: 'n' });
+    await env.client.update(kinds.Node, { ...n, metadata: { ...n.metadata, labels: { ...n.metadata.labels, quota: 'raised' } } });
 
     // The retry waits at Permit until a plugin allows it.
-    const uid = (await getPod(env, 'p')).metadata.uid ?? '';
     const waiting = await env.eventually(() => handle?.getWaitingPod(uid));
     expect(waiting.pendingPlugins()).toEqual(['Lifecycle']);
     expect(env.scheduler.cache.isAssumed(uid)).toBe(true);
@@ -72,7 +83,7 @@ describe('extension points', () => {
     await env.client.create(kinds.Node, nodeInput('n', { cpu: '1' }));
     await env.client.create(kinds.Pod, podInput('p', { cpu: '1' }));
     const failed = await env.eventually(async () => (await eventsFor(current(), 'p', 'FailedScheduling'))[0]);
-    expect(failed.message).toBe('rejected due to timeout after waiting 5s at plugin Hold');
+    expect(failed.message).toBe('0/1 nodes are available: 1 rejected due to timeout after waiting 5s at plugin Hold.');
     const uid = (await getPod(env, 'p')).metadata.uid ?? '';
     expect(env.scheduler.cache.hasPod(uid)).toBe(false);
   });

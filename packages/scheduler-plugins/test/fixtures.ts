@@ -3,7 +3,7 @@
  * running scheduler on a test environment (memory store, fake clock).
  */
 import { randomUUID } from 'node:crypto';
-import { createApiServer, InformerFactory, kinds, silentLogger, type EventRecorder, type InputOf } from '@harbormaster/core';
+import { createApiServer, InformerFactory, kinds, silentLogger, type ApiServer, type EventRecorder, type InputOf } from '@harbormaster/core';
 import { createTestEnv, FakeClock, type TestEnv } from '@harbormaster/core/testing';
 import { memoryStore } from '@harbormaster/store-memory';
 import {
@@ -145,12 +145,16 @@ export function harness(options: {
   readonly args?: Record<string, unknown>;
   readonly registry?: Registry;
   readonly profile?: KubeSchedulerProfile;
+  /** The API server and its clock the plugins use (to read Services, ReplicaSets, …). @default a new one */
+  readonly api?: { readonly api: ApiServer; readonly clock: FakeClock };
+  /** The informers the plugins read through. @default new ones on the API server, not started */
+  readonly informers?: InformerFactory;
 }): Harness {
   const cache = new SchedulerCache();
   for (const n of options.nodes) cache.addNode(n);
   for (const p of options.pods ?? []) cache.addPod(PodInfo.of(p));
-  const clock = new FakeClock();
-  const api = createApiServer({ store: memoryStore(), clock });
+  const clock = options.api?.clock ?? new FakeClock();
+  const api = options.api?.api ?? createApiServer({ store: memoryStore(), clock });
   const recorder: EventRecorder = { event: () => undefined };
   const others = ['PrioritySort', 'DefaultBinder'].filter((n) => n !== options.plugin);
   const profile = options.profile ?? {
@@ -165,7 +169,7 @@ export function harness(options: {
       clock,
       logger: silentLogger,
       recorder,
-      informers: new InformerFactory({ client: api.client, clock }),
+      informers: options.informers ?? new InformerFactory({ client: api.client, clock }),
       snapshot: cache,
       nominator: { size: 0, podsForNode: () => [] },
       activate: () => undefined,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { kinds } from '@harbormaster/core';
-import { eventsFor, getPod, nodeInput, podInput, startScheduler, waitForBinding, type SchedulerEnv } from './fixtures.js';
+import { eventsFor, getPod, nodeInput, podInput, podScheduled, startScheduler, waitForBinding, type SchedulerEnv } from './fixtures.js';
 
 let env: SchedulerEnv | undefined;
 afterEach(async () => {
@@ -11,6 +11,16 @@ afterEach(async () => {
 function current(): SchedulerEnv {
   if (env === undefined) throw new Error('no environment');
   return env;
+}
+
+/** Wait until the pod has PodScheduled=False, reason Unschedulable. */
+async function unschedulable(name: string): Promise<void> {
+  await current().eventually(async () => podScheduled(await getPod(current(), name))?.reason === 'Unschedulable');
+}
+
+/** Set (or, with `undefined`, clear) the pod's status.nominatedNodeName through the API, as another scheduler or a user could. */
+async function setNomination(name: string, nodeName: string | undefined): Promise<void> {
+  await current().client.patch(kinds.Pod, { namespace: 'default', name }, { status: { nominatedNodeName: nodeName ?? null } }, { subresource: 'status' });
 }
 
 /** Finish a graceful deletion, as the node agent would once the containers stopped. */
@@ -98,5 +108,66 @@ describe('DefaultPreemption', () => {
     await env.client.create(kinds.Pod, podInput('huge', { cpu: '2', priority: 1000 }));
     const failed = await env.eventually(async () => (await eventsFor(current(), 'huge', 'FailedScheduling'))[0]);
     expect(failed.message).toBe('0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.');
+  });
+
+  it('clears the nomination of lower-priority pods nominated to the chosen node, and only theirs', async () => {
+    env = await startScheduler();
+    await env.client.create(kinds.Node, nodeInput('n', { cpu: '2' }));
+    await env.client.create(kinds.Pod, podInput('victim', { cpu: '2', priority: 0, nodeName: 'n' }));
+    // Two pods nominated to n that cannot go there anyway (n lacks their nodeSelector's label):
+    // one of lower priority than the preemptor, one of equal priority.
+    for (const [name, priority] of [['low-nominee', 10], ['peer-nominee', 1000]] as const) {
+      await env.client.create(kinds.Pod, podInput(name, { priority, spec: { nodeSelector: { disk: 'ssd' } } }));
+      await unschedulable(name);
+      await setNomination(name, 'n');
+    }
+    await env.eventually(() => env?.scheduler.queue.nominator.podsForNode('n').length === 2);
+    await env.client.create(kinds.Pod, podInput('high', { cpu: '1', priority: 1000 }));
+    expect(await env.eventually(async () => (await getPod(current(), 'high')).status?.nominatedNodeName)).toBe('n');
+    await env.eventually(async () => (await getPod(current(), 'low-nominee')).status?.nominatedNodeName === undefined);
+    expect((await getPod(env, 'peer-nominee')).status?.nominatedNodeName).toBe('n');
+    // The in-memory nomination follows the API: the low-priority pod holds no room on n any more.
+    const lowUid = (await getPod(env, 'low-nominee')).metadata.uid ?? '';
+    await env.eventually(() => env?.scheduler.queue.nominator.nodeOf(lowUid) === undefined);
+  });
+
+  it('no longer reserves room for a pod whose nominatedNodeName was cleared, for pods of equal or lower priority', async () => {
+    env = await startScheduler();
+    await env.client.create(kinds.Node, nodeInput('n', { cpu: '1' }));
+    await env.client.create(kinds.Pod, podInput('nominee', { cpu: '1', priority: 100, spec: { nodeSelector: { disk: 'ssd' } } }));
+    await unschedulable('nominee');
+    const uid = (await getPod(env, 'nominee')).metadata.uid ?? '';
+    await setNomination('nominee', 'n');
+    await env.eventually(() => env?.scheduler.queue.nominator.nodeOf(uid) === 'n');
+    await setNomination('nominee', undefined);
+    await env.eventually(() => current().manager.informers.informerFor(kinds.Pod).cache.get({ namespace: 'default', name: 'nominee' })?.status?.nominatedNodeName === undefined);
+    expect(env.scheduler.queue.nominator.nodeOf(uid)).toBeUndefined();
+    // A pod of equal priority fits n: the nominee's 1 CPU is not held for it any more.
+    await env.client.create(kinds.Pod, podInput('p', { cpu: '1', priority: 100 }));
+    const outcome = await env.eventually(async () => {
+      const p = await getPod(current(), 'p');
+      if (p.spec.nodeName !== undefined) return `bound to ${p.spec.nodeName}`;
+      const failed = (await eventsFor(current(), 'p', 'FailedScheduling'))[0];
+      return failed === undefined ? undefined : `failed: ${failed.message ?? ''}`;
+    });
+    expect(outcome).toBe('bound to n');
+  });
+
+  it('leaves victims that are already terminating alone: no DisruptionTarget, no Preempted event', async () => {
+    env = await startScheduler();
+    await env.client.create(kinds.Node, nodeInput('n', { cpu: '2' }));
+    await env.client.create(kinds.Pod, podInput('leaving', { cpu: '1', priority: 0, nodeName: 'n' }));
+    await env.client.create(kinds.Pod, podInput('staying', { cpu: '1', priority: 0, nodeName: 'n' }));
+    // A graceful deletion: the pod keeps its room on n until its containers stop.
+    await env.client.delete(kinds.Pod, { namespace: 'default', name: 'leaving' });
+    const leavingUid = (await getPod(env, 'leaving')).metadata.uid ?? '';
+    await env.eventually(() => env?.scheduler.cache.getPod(leavingUid)?.pod.metadata.deletionTimestamp !== undefined);
+    await env.client.create(kinds.Pod, podInput('high', { cpu: '2', priority: 1000 }));
+    expect(await env.eventually(async () => (await getPod(current(), 'high')).status?.nominatedNodeName)).toBe('n');
+    // Both are victims; only the one not terminating yet is preempted.
+    await env.eventually(async () => (await eventsFor(current(), 'staying', 'Preempted'))[0]);
+    expect((await getPod(env, 'staying')).status?.conditions?.find((c) => c.type === 'DisruptionTarget')?.reason).toBe('PreemptionByScheduler');
+    expect(await eventsFor(env, 'leaving', 'Preempted')).toEqual([]);
+    expect((await getPod(env, 'leaving')).status?.conditions?.find((c) => c.type === 'DisruptionTarget')).toBeUndefined();
   });
 });

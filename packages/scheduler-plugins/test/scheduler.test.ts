@@ -7,6 +7,7 @@ import {
   type BindPlugin,
   type FilterPlugin,
   type Plugin,
+  type PreFilterPlugin,
 } from '@harbormaster/scheduler-plugins';
 import { eventsFor, getPod, nodeInput, podInput, podScheduled, startScheduler, waitForBinding, type SchedulerEnv } from './fixtures.js';
 
@@ -198,6 +199,38 @@ describe('scheduler', () => {
     expect(examined[0]).toEqual(order.slice(0, 144));
     expect(examined[1]).toEqual(order.slice(144, 288));
     expect(examined[2]).toEqual([...order.slice(288), ...order.slice(0, 132)]);
+  });
+
+  it('advances the next start index over all nodes, also when PreFilter restricted the pod to some', async () => {
+    const examined: Record<string, string[]> = {};
+    let restrictTo: ReadonlySet<string> = new Set();
+    const registry = defaultRegistry().register('Recorder', () => {
+      const plugin: PreFilterPlugin & FilterPlugin = {
+        name: 'Recorder',
+        // Pods labelled restricted=yes may only go to `restrictTo` (as NodeAffinity on metadata.name would).
+        preFilter: (_state, p) => (p.metadata.labels?.['restricted'] === 'yes' ? { nodeNames: restrictTo } : undefined),
+        filter(_state, p, nodeInfo) {
+          (examined[p.metadata.name ?? ''] ??= []).push(nodeInfo.name);
+          return undefined;
+        },
+      };
+      return plugin;
+    });
+    env = await startScheduler({ registry, profiles: [{ plugins: { multiPoint: { enabled: [{ name: 'Recorder' }] } } }] });
+    for (let i = 0; i < 300; i++) await env.client.create(kinds.Node, nodeInput(`n-${String(i).padStart(3, '0')}`));
+    const order = env.scheduler.cache.list().map((n) => n.name);
+    restrictTo = new Set(order.slice(0, 10));
+    await env.client.create(kinds.Pod, podInput('first'));
+    await waitForBinding(env, 'first');
+    await env.client.create(kinds.Pod, podInput('restricted', { labels: { restricted: 'yes' } }));
+    await waitForBinding(env, 'restricted');
+    await env.client.create(kinds.Pod, podInput('third'));
+    await waitForBinding(env, 'third');
+    // first: nodes 0–143, next index 144. restricted: its 10 nodes from 144 % 10 = 4, all 10
+    // processed; Kubernetes' next index is (144 + 10) % 300 = 154 (over all nodes, not % 10).
+    expect(examined['first']).toEqual(order.slice(0, 144));
+    expect(examined['restricted']).toEqual([...order.slice(4, 10), ...order.slice(0, 4)]);
+    expect(examined['third']).toEqual(order.slice(154, 298));
   });
 
   it('honours a profile percentageOfNodesToScore', async () => {

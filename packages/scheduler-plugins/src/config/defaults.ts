@@ -79,9 +79,13 @@ export function mergePlugins(defaults: Plugins, custom: Plugins | undefined): Pl
 
 /** A profile with its name and plugins defaulted. */
 export interface ResolvedProfile {
+  /** The profile's scheduler name; `default-scheduler` when the profile names none. */
   readonly schedulerName: string;
+  /** The profile's own percentageOfNodesToScore, if set. */
   readonly percentageOfNodesToScore: number | undefined;
+  /** The default plugins with the profile's `plugins` merged in. */
   readonly plugins: Plugins;
+  /** The arguments of each plugin the profile configures, by plugin name. */
   readonly pluginConfig: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
 }
 

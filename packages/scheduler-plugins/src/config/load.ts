@@ -21,8 +21,12 @@ export const SCHEDULER_CONFIG_API_VERSION = 'kubescheduler.config.k8s.io/v1';
 
 /** An invalid scheduler configuration; `causes` name the fields, as `field: message`. */
 export class SchedulerConfigurationError extends Error {
+  /** Always `SchedulerConfigurationError`. */
   override readonly name = 'SchedulerConfigurationError';
-  constructor(readonly causes: readonly string[]) {
+  constructor(
+    /** Each problem, with its field path, e.g. `profiles[0].percentageOfNodesToScore: must be …`. */
+    readonly causes: readonly string[],
+  ) {
     super(`invalid KubeSchedulerConfiguration: ${causes.join('; ')}`);
   }
 }

@@ -26,6 +26,7 @@
 
 /** A plugin enabled or disabled at an extension point; `*` in `disabled` means every default plugin. */
 export interface PluginRef {
+  /** The plugin's name, e.g. `NodeResourcesFit`, or `*` in `disabled`. */
   readonly name: string;
   /** For Score (and MultiPoint, where it applies to Score). 0 or unset means 1. */
   readonly weight?: number | undefined;
@@ -33,7 +34,9 @@ export interface PluginRef {
 
 /** The plugins of one extension point: `enabled` run after the defaults that are not `disabled`. */
 export interface PluginSet {
+  /** Plugins to run, after the default plugins that remain. */
   readonly enabled?: readonly PluginRef[] | undefined;
+  /** Default plugins not to run; `*` disables them all. */
   readonly disabled?: readonly PluginRef[] | undefined;
 }
 
@@ -61,7 +64,9 @@ export type Plugins = { readonly multiPoint?: PluginSet | undefined } & { readon
 
 /** Arguments for one plugin (`args` is the plugin's own `…Args` object). */
 export interface PluginConfig {
+  /** The plugin's name, e.g. `NodeResourcesFit`. */
   readonly name: string;
+  /** The plugin's arguments, merged over its defaults (e.g. `NodeResourcesFitArgs`). */
   readonly args?: Readonly<Record<string, unknown>> | undefined;
 }
 
@@ -73,12 +78,15 @@ export interface KubeSchedulerProfile {
   readonly percentageOfNodesToScore?: number | undefined;
   /** Merged into the default plugins. */
   readonly plugins?: Plugins | undefined;
+  /** Arguments of the profile's plugins, at most one entry per plugin. */
   readonly pluginConfig?: readonly PluginConfig[] | undefined;
 }
 
 /** `KubeSchedulerConfiguration` (kubescheduler.config.k8s.io/v1). */
 export interface KubeSchedulerConfiguration {
+  /** The configuration's API version; only `kubescheduler.config.k8s.io/v1` is accepted. */
   readonly apiVersion?: 'kubescheduler.config.k8s.io/v1' | undefined;
+  /** Always `KubeSchedulerConfiguration`. */
   readonly kind?: 'KubeSchedulerConfiguration' | undefined;
   /**
    * The percentage of nodes to find feasible before scoring; 0 means adaptive:

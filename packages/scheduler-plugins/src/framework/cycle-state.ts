@@ -27,6 +27,7 @@ export function stateKey<T>(name: string): StateKey<T> {
 
 /** A value that preemption's "what if" copies must clone rather than share. */
 export interface Cloneable<T> {
+  /** A copy that can change without changing this value. */
   clone(): T;
 }
 

@@ -51,7 +51,9 @@ export type EventResource = 'Node' | 'Pod' | 'AssignedPod' | 'UnscheduledPod' | 
 
 /** A change in the cluster: a resource and a set of {@link ActionType} flags. */
 export interface ClusterEvent {
+  /** What changed. */
   readonly resource: EventResource;
+  /** How it changed: {@link ActionType} flags combined with `|`. */
   readonly actions: number;
   /** For logs and metrics, e.g. `NodeAdd`. */
   readonly label?: string;
@@ -65,6 +67,7 @@ export type QueueingHintFn = (pod: kinds.Pod, oldObj: unknown, newObj: unknown) 
 
 /** An event a plugin registers, with an optional hint. */
 export interface ClusterEventWithHint {
+  /** The event the plugin registers for. */
   readonly event: ClusterEvent;
   /** Without a hint, every such event requeues the pods the plugin rejected. */
   readonly queueingHint?: QueueingHintFn;

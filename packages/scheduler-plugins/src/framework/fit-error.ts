@@ -24,6 +24,7 @@ export class NodeToStatus {
     this.absentStatus = absentStatus;
   }
 
+  /** Record the node's status. */
   set(node: string, status: Status): void {
     this.#statuses.set(node, status);
   }
@@ -51,6 +52,7 @@ export class NodeToStatus {
 
 /** The details of a failed scheduling attempt. */
 export interface Diagnosis {
+  /** Why each rejected node was rejected. */
   readonly nodeToStatus: NodeToStatus;
   /** Plugins that returned Unschedulable or UnschedulableAndUnresolvable. */
   readonly unschedulablePlugins: Set<string>;
@@ -101,9 +103,13 @@ export function reasonHistogram(nodeToStatus: NodeToStatus, numAllNodes: number)
  * ```
  */
 export class FitError extends Error {
+  /** Always `FitError`. */
   override readonly name = 'FitError';
+  /** The pod's key, `namespace/name`. */
   readonly podKey: string;
+  /** How many nodes the cluster had (the `N` of `0/N nodes are available`). */
   readonly numAllNodes: number;
+  /** Why each node was rejected, and by which plugins. */
   readonly diagnosis: Diagnosis;
 
   constructor(options: { readonly podKey: string; readonly numAllNodes: number; readonly diagnosis: Diagnosis }) {
@@ -114,9 +120,11 @@ export class FitError extends Error {
     this.diagnosis = options.diagnosis;
   }
 
+  /** Kubernetes' text, computed from the diagnosis by {@link formatFitError}. */
   override get message(): string {
     return formatFitError(this.numAllNodes, this.diagnosis);
   }
+  /** Ignored: the message is always computed. */
   override set message(_v: string) {
     // computed
   }

@@ -4,7 +4,8 @@ import { harness, node, pod } from '../../test/fixtures.js';
 import { defaultRegistry } from '../plugins/registry.js';
 import { CycleState, stateKey } from './cycle-state.js';
 import type { NodeInfo } from './node-info.js';
-import type { NodeScore, PermitPlugin, Plugin, ScorePlugin } from './interface.js';
+import { NodeToStatus } from './fit-error.js';
+import type { NodeScore, PermitPlugin, Plugin, PostFilterPlugin, ScorePlugin } from './interface.js';
 import { Registry } from './registry.js';
 import { Status } from './status.js';
 
@@ -109,5 +110,45 @@ describe('Permit', () => {
     const timedOut = h.framework.waitOnPermit(q);
     await h.clock.advance(5_000);
     expect((await timedOut).message).toBe('rejected due to timeout after waiting 5s at plugin Gate');
+  });
+
+  it("writes the timeout as Go's Duration.String() in the rejection message", async () => {
+    for (const [ms, text] of [
+      [60_000, '1m0s'],
+      [90_000, '1m30s'],
+      [1_500, '1.5s'],
+      [500, '500ms'],
+      // Longer than 15 minutes is cut to 15 minutes.
+      [60 * 60_000, '15m0s'],
+    ] as const) {
+      const registry = defaultRegistry().register('Gate', () => waiter(ms));
+      const h = harness({ plugin: 'Gate', nodes: [node('a')], registry });
+      const p = pod('p');
+      h.framework.runPermitPlugins(new CycleState(), p, 'a');
+      const timedOut = h.framework.waitOnPermit(p);
+      await h.clock.advance(Math.min(ms, 15 * 60_000));
+      expect((await timedOut).message).toBe(`rejected due to timeout after waiting ${text} at plugin Gate`);
+    }
+  });
+});
+
+describe('PostFilter', () => {
+  const rejecting = (name: string, reasons: string[], nominatedNodeName?: string): PostFilterPlugin => ({
+    name,
+    postFilter: () => ({ status: Status.unschedulable(...reasons), ...(nominatedNodeName === undefined ? {} : { nominatedNodeName }) }),
+  });
+
+  it("joins every rejecting plugin's reasons with ', ', attributed to the first of them", async () => {
+    const registry = defaultRegistry().register('First', () => rejecting('First', ['no room here'], 'n1')).register('Second', () => rejecting('Second', ['not now', 'maybe later']));
+    const h = harness({
+      plugin: 'PrioritySort',
+      nodes: [node('a')],
+      registry,
+      profile: { plugins: { multiPoint: { disabled: [{ name: '*' }], enabled: [{ name: 'PrioritySort' }, { name: 'DefaultBinder' }, { name: 'First' }, { name: 'Second' }] } } },
+    });
+    const { status, nominatedNodeName } = await h.framework.runPostFilterPlugins(new CycleState(), pod('p'), new NodeToStatus());
+    expect(status).toMatchObject({ code: 'Unschedulable', plugin: 'First', reasons: ['no room here', 'not now', 'maybe later'] });
+    expect(status.message).toBe('no room here, not now, maybe later');
+    expect(nominatedNodeName).toBe('n1');
   });
 });

@@ -43,6 +43,7 @@ import type { PodInfo } from './pod-info.js';
 import type { QueuedPodInfo } from './queued-pod-info.js';
 import type { Registry } from './registry.js';
 import { Status, type PluginStatus } from './status.js';
+import { formatDuration } from '../helpers/duration.js';
 
 /** The longest a Permit plugin may hold a pod (Kubernetes: 15 minutes). */
 export const MAX_PERMIT_TIMEOUT_MS = 15 * 60_000;
@@ -73,6 +74,7 @@ const ALL_EVENTS: readonly ClusterEventWithHint[] = [{ event: { resource: '*', a
 
 /** An invalid profile: unknown plugin, wrong extension point, duplicate, missing QueueSort or Bind. */
 export class ProfileError extends Error {
+  /** Always `ProfileError`. */
   override readonly name = 'ProfileError';
 }
 
@@ -89,7 +91,7 @@ class WaitingPodImpl implements WaitingPod {
     this.#clock = clock;
     this.promise = new Promise((resolve) => (this.#resolve = resolve));
     for (const [plugin, ms] of waits) {
-      const timer = clock.setTimeout(() => this.reject(plugin, `rejected due to timeout after waiting ${ms / 1000}s at plugin ${plugin}`), ms);
+      const timer = clock.setTimeout(() => this.reject(plugin, `rejected due to timeout after waiting ${formatDuration(ms)} at plugin ${plugin}`), ms);
       this.#pending.set(plugin, timer);
     }
   }
@@ -142,17 +144,29 @@ export class Framework implements Handle {
 
   /** Every plugin of the profile, by name. */
   readonly plugins = new Map<string, Plugin>();
+  /** The PreEnqueue plugins, in the order they run. */
   readonly preEnqueuePlugins: PreEnqueuePlugin[] = [];
+  /** The QueueSort plugin (exactly one). */
   readonly queueSortPlugins: QueueSortPlugin[] = [];
+  /** The PreFilter plugins, in the order they run. */
   readonly preFilterPlugins: PreFilterPlugin[] = [];
+  /** The Filter plugins, in the order they run. */
   readonly filterPlugins: FilterPlugin[] = [];
+  /** The PostFilter plugins, in the order they run. */
   readonly postFilterPlugins: PostFilterPlugin[] = [];
+  /** The PreScore plugins, in the order they run. */
   readonly preScorePlugins: PreScorePlugin[] = [];
+  /** The Score plugins with their weights (a configured weight of 0 means 1). */
   readonly scorePlugins: { readonly plugin: ScorePlugin; readonly weight: number }[] = [];
+  /** The Reserve plugins, in the order they run (Unreserve runs in reverse). */
   readonly reservePlugins: ReservePlugin[] = [];
+  /** The Permit plugins, in the order they run. */
   readonly permitPlugins: PermitPlugin[] = [];
+  /** The PreBind plugins, in the order they run. */
   readonly preBindPlugins: PreBindPlugin[] = [];
+  /** The Bind plugins, in the order they are tried. */
   readonly bindPlugins: BindPlugin[] = [];
+  /** The PostBind plugins, in the order they run. */
   readonly postBindPlugins: PostBindPlugin[] = [];
   /** The events each rejecting plugin registered. */
   readonly enqueueRegistrations = new Map<string, readonly ClusterEventWithHint[]>();
@@ -442,13 +456,15 @@ export class Framework implements Handle {
   }
 
   /**
-   * Run the PostFilter plugins until one succeeds (or errs, or is unresolvable). Returns the last
-   * status and the nomination to apply.
+   * Run the PostFilter plugins until one succeeds (or errs, or is unresolvable), as Kubernetes'
+   * `RunPostFilterPlugins`. When all of them reject the pod, the status is Unschedulable with
+   * every plugin's reasons (its message joins them with `", "`), attributed to the first plugin
+   * that rejected it; the nomination is the last one a rejecting plugin asked for.
    */
   async runPostFilterPlugins(state: CycleState, pod: kinds.Pod, nodeToStatus: NodeToStatus): Promise<{ readonly status: Status; readonly nominatedNodeName: string | undefined }> {
-    let status: Status = Status.unschedulable();
     let nominated: string | undefined;
-    const messages: string[] = [];
+    const reasons: string[] = [];
+    let rejector: string | undefined;
     for (const pl of this.postFilterPlugins) {
       let r;
       try {
@@ -457,14 +473,14 @@ export class Framework implements Handle {
         return { status: Status.error(new Error(`running PostFilter plugin "${pl.name}": ${errorMessage(e)}`)).withPlugin(pl.name), nominatedNodeName: undefined };
       }
       const s = r.status ?? Status.success;
+      if (s.isSuccess()) return { status: s.withPlugin(pl.name), nominatedNodeName: r.nominatedNodeName };
+      if (s.code === 'UnschedulableAndUnresolvable') return { status: s.withPlugin(pl.name), nominatedNodeName: r.nominatedNodeName };
+      if (!s.isRejected()) return { status: Status.error(s.asError()).withPlugin(pl.name), nominatedNodeName: undefined };
       if (r.nominatedNodeName !== undefined) nominated = r.nominatedNodeName;
-      if (s.isSuccess()) return { status: s.withPlugin(pl.name), nominatedNodeName: nominated };
-      if (s.code === 'UnschedulableAndUnresolvable' || s.code === 'Error') return { status: s.withPlugin(pl.name), nominatedNodeName: nominated };
-      if (s.message !== '') messages.push(s.message);
-      status = s.withPlugin(pl.name);
+      reasons.push(...s.reasons);
+      rejector ??= pl.name;
     }
-    if (messages.length > 1) status = new Status(status.code, [messages.join(' ')], { plugin: status.plugin });
-    return { status, nominatedNodeName: nominated };
+    return { status: new Status('Unschedulable', reasons, { plugin: rejector }), nominatedNodeName: nominated };
   }
 
   /** Run PreScore; Skip marks the plugin's Score as skipped. */
@@ -595,6 +611,7 @@ export class Framework implements Handle {
     return true;
   }
 
+  /** Run the PreBind plugins; the first failure stops them and is returned. */
   async runPreBindPlugins(state: CycleState, pod: kinds.Pod, nodeName: string): Promise<Status> {
     for (const pl of this.preBindPlugins) {
       let s: PluginStatus;
@@ -627,6 +644,7 @@ export class Framework implements Handle {
     return Status.skip();
   }
 
+  /** Run the PostBind plugins, logging and ignoring their errors. */
   async runPostBindPlugins(state: CycleState, pod: kinds.Pod, nodeName: string): Promise<void> {
     for (const pl of this.postBindPlugins) {
       try {

@@ -40,11 +40,13 @@ export const MIN_NODE_SCORE = 0;
 
 /** Every plugin has a unique name. */
 export interface Plugin {
+  /** The name profiles refer to it by in `plugins` and `pluginConfig`, e.g. `NodeResourcesFit`. */
   readonly name: string;
 }
 
 /** Decides whether a pod may enter the active queue at all (e.g. scheduling gates). */
 export interface PreEnqueuePlugin extends Plugin {
+  /** Success lets the pod into the active queue; any other status keeps it gated. */
   preEnqueue(pod: kinds.Pod): PluginStatus;
 }
 
@@ -56,6 +58,7 @@ export interface QueueSortPlugin extends Plugin {
 
 /** The nodes a PreFilter plugin restricts the pod to. */
 export interface PreFilterResult {
+  /** The only nodes the cycle considers; the results of several plugins intersect. */
   readonly nodeNames: ReadonlySet<string>;
 }
 
@@ -64,23 +67,29 @@ export type PreFilterOutcome = PluginStatus | PreFilterResult;
 
 /** Keeps the cycle state in step when preemption or nominated pods add or remove pods on a node. */
 export interface PreFilterExtensions {
+  /** Update the plugin's cycle state as if `podInfoToAdd` ran on the node. */
   addPod(state: CycleState, podToSchedule: kinds.Pod, podInfoToAdd: PodInfo, nodeInfo: NodeInfo): PluginStatus;
+  /** Update the plugin's cycle state as if `podInfoToRemove` no longer ran on the node. */
   removePod(state: CycleState, podToSchedule: kinds.Pod, podInfoToRemove: PodInfo, nodeInfo: NodeInfo): PluginStatus;
 }
 
 /** Runs once per cycle before Filter: precompute, reject early, or return Skip to skip Filter. */
 export interface PreFilterPlugin extends Plugin {
+  /** Check the pod and precompute the cycle state: Success, Skip, a rejection, or the nodes it may run on. */
   preFilter(state: CycleState, pod: kinds.Pod, nodes: readonly NodeInfo[]): PreFilterOutcome;
+  /** Keeps the plugin's cycle state in step with added and removed pods; absent if the state needs no update. */
   readonly preFilterExtensions?: PreFilterExtensions;
 }
 
 /** Decides whether the pod can run on one node. */
 export interface FilterPlugin extends Plugin {
+  /** Success if the pod fits the node, else `Unschedulable` (or `UnschedulableAndUnresolvable`) with the reason. */
   filter(state: CycleState, pod: kinds.Pod, nodeInfo: NodeInfo): PluginStatus;
 }
 
 /** What PostFilter returns. */
 export interface PostFilterResult {
+  /** Success if the plugin made room for the pod (e.g. by preempting pods), else why it could not. */
   readonly status: PluginStatus;
   /** `undefined` leaves the pod's nominatedNodeName as is; `''` clears it; a name sets it. */
   readonly nominatedNodeName?: string | undefined;
@@ -88,22 +97,27 @@ export interface PostFilterResult {
 
 /** Runs when no node fits (preemption). May be asynchronous. */
 export interface PostFilterPlugin extends Plugin {
+  /** Try to make the pod schedulable, given why each node was filtered out. */
   postFilter(state: CycleState, pod: kinds.Pod, filteredNodeStatus: NodeToStatus): PostFilterResult | Promise<PostFilterResult>;
 }
 
 /** Runs once per cycle before Score, with the feasible nodes; Skip skips the plugin's Score. */
 export interface PreScorePlugin extends Plugin {
+  /** Precompute the cycle state for Score from the feasible nodes. */
   preScore(state: CycleState, pod: kinds.Pod, nodes: readonly NodeInfo[]): PluginStatus;
 }
 
 /** The score of one node. */
 export interface NodeScore {
+  /** The node's name. */
   readonly name: string;
+  /** The node's score; higher is better. */
   score: number;
 }
 
 /** Ranks the feasible nodes: a score per node, then optionally normalized to 0–100. */
 export interface ScorePlugin extends Plugin {
+  /** The node's score for the pod; higher is better. */
   score(state: CycleState, pod: kinds.Pod, nodeInfo: NodeInfo): number;
   /** Rescale the scores in place to 0–{@link MAX_NODE_SCORE}. */
   normalizeScore?(state: CycleState, pod: kinds.Pod, scores: NodeScore[]): PluginStatus;
@@ -111,7 +125,9 @@ export interface ScorePlugin extends Plugin {
 
 /** Reserves what the pod needs on the chosen node; Unreserve undoes it if a later step fails. */
 export interface ReservePlugin extends Plugin {
+  /** Reserve what the pod needs on the node, before it is bound. */
   reserve(state: CycleState, pod: kinds.Pod, nodeName: string): PluginStatus;
+  /** Undo `reserve` when a later step fails; it must not fail itself. */
   unreserve(state: CycleState, pod: kinds.Pod, nodeName: string): void;
 }
 
@@ -120,26 +136,31 @@ export type PermitOutcome = PluginStatus | { readonly status: Status; readonly t
 
 /** Approves, rejects or delays (Wait) the binding of a pod. */
 export interface PermitPlugin extends Plugin {
+  /** Success to bind, a rejection, or Wait (with a timeout) to hold the pod until it is allowed. */
   permit(state: CycleState, pod: kinds.Pod, nodeName: string): PermitOutcome;
 }
 
 /** Runs before binding (e.g. provisioning volumes). */
 export interface PreBindPlugin extends Plugin {
+  /** Prepare for the binding; a failure unreserves the pod and sends it back to the queue. */
   preBind(state: CycleState, pod: kinds.Pod, nodeName: string): PluginStatus | Promise<PluginStatus>;
 }
 
 /** Binds the pod to the node; Skip passes to the next Bind plugin. */
 export interface BindPlugin extends Plugin {
+  /** Bind the pod to the node, or Skip to leave it to the next Bind plugin. */
   bind(state: CycleState, pod: kinds.Pod, nodeName: string): PluginStatus | Promise<PluginStatus>;
 }
 
 /** Informational, after a successful binding. */
 export interface PostBindPlugin extends Plugin {
+  /** Called after the pod was bound; errors are logged and ignored. */
   postBind(state: CycleState, pod: kinds.Pod, nodeName: string): void | Promise<void>;
 }
 
 /** The cluster events that may make pods this plugin rejected schedulable. */
 export interface EnqueueExtensions extends Plugin {
+  /** The events, each with an optional queueing hint; a plugin without this method is woken by every event. */
   eventsToRegister(): readonly ClusterEventWithHint[];
 }
 
@@ -147,6 +168,7 @@ export interface EnqueueExtensions extends Plugin {
 export interface NodeInfoLister {
   /** Every node (with a Node object), interleaved across zones as Kubernetes' node tree lists them. */
   list(): readonly NodeInfo[];
+  /** The node with this name, if it has a Node object. */
   get(name: string): NodeInfo | undefined;
   /** The nodes with at least one pod with inter-pod affinity or anti-affinity. */
   havePodsWithAffinityList(): readonly NodeInfo[];
@@ -156,6 +178,7 @@ export interface NodeInfoLister {
 
 /** A pod held by a Permit plugin's Wait. */
 export interface WaitingPod {
+  /** The pod, as the scheduling cycle assumed it onto the node. */
   readonly pod: kinds.Pod;
   /** The plugins still to allow it. */
   pendingPlugins(): string[];
@@ -171,7 +194,9 @@ export interface Handle {
   readonly profileName: string;
   /** The API client (the manager's, with read-your-writes). */
   readonly client: Client;
+  /** The scheduler's clock. */
   readonly clock: Clock;
+  /** The scheduler's logger. */
   readonly logger: Logger;
   /** Records events as `default-scheduler` (or the profile's name). */
   readonly recorder: EventRecorder;
@@ -185,10 +210,13 @@ export interface Handle {
   nominatedPodsForNode(nodeName: string): readonly PodInfo[];
   /** Run the Filter plugins, also with the nominated pods of equal or higher priority added. */
   runFilterPluginsWithNominatedPods(state: CycleState, pod: kinds.Pod, nodeInfo: NodeInfo): Status;
+  /** Run every PreFilter plugin's {@link PreFilterExtensions.addPod} for `podInfoToAdd` on the node. */
   runPreFilterExtensionAddPod(state: CycleState, podToSchedule: kinds.Pod, podInfoToAdd: PodInfo, nodeInfo: NodeInfo): Status;
+  /** Run every PreFilter plugin's {@link PreFilterExtensions.removePod} for `podInfoToRemove` on the node. */
   runPreFilterExtensionRemovePod(state: CycleState, podToSchedule: kinds.Pod, podInfoToRemove: PodInfo, nodeInfo: NodeInfo): Status;
   /** The pod waiting on Permit with this uid. */
   getWaitingPod(uid: string): WaitingPod | undefined;
+  /** Call `fn` with every pod waiting on Permit. */
   iterateOverWaitingPods(fn: (pod: WaitingPod) => void): void;
   /** Move these pods (if unschedulable or backing off) straight to the active queue. */
   activate(pods: Iterable<kinds.Pod>): void;
@@ -196,7 +224,9 @@ export interface Handle {
 
 /** What a factory gets: the plugin's arguments (from `pluginConfig`, merged over defaults) and the handle. */
 export interface PluginFactoryContext<A = unknown> {
+  /** The plugin's arguments: its `pluginConfig` args merged over its defaults. */
   readonly args: A;
+  /** The profile's framework, as the plugin sees it. */
   readonly handle: Handle;
 }
 

@@ -129,6 +129,7 @@ export class NodeInfo {
   podsWithAffinity: PodInfo[] = [];
   /** The pods with required anti-affinity. */
   podsWithRequiredAntiAffinity: PodInfo[] = [];
+  /** The host ports the node's pods use. Read-only for plugins. */
   usedPorts = new HostPortInfo();
   /** The sum of the pods' requests. Read-only for plugins. */
   requested = new Resource();

@@ -13,8 +13,11 @@ import { podNonZeroRequests, podRequests, type Resource } from './resources.js';
 
 /** A host port a pod uses: protocol, host IP (`0.0.0.0` when unset) and port. */
 export interface HostPort {
+  /** The container port's `protocol`: `TCP` (the default), `UDP` or `SCTP`. */
   readonly protocol: string;
+  /** The container port's `hostIP`; `0.0.0.0` (every address) when unset. */
   readonly hostIP: string;
+  /** The container port's `hostPort`. */
   readonly port: number;
 }
 
@@ -24,9 +27,13 @@ export interface HostPort {
  */
 export class AffinityTerm {
   constructor(
+    /** The term's `namespaces`; the pod's own namespace when neither they nor `namespaceSelector` are given. */
     readonly namespaces: ReadonlySet<string>,
+    /** The term's `labelSelector`, with the `matchLabelKeys` and `mismatchLabelKeys` requirements added. */
     readonly selector: Selector,
+    /** The node label whose value is the topology domain, e.g. `topology.kubernetes.io/zone`. */
     readonly topologyKey: string,
+    /** The term's `namespaceSelector`: namespaces whose labels match also count; matches nothing when absent. */
     readonly namespaceSelector: Selector,
   ) {}
 
@@ -48,7 +55,9 @@ export class AffinityTerm {
 
 /** An affinity term with a weight (`preferredDuringSchedulingIgnoredDuringExecution`). */
 export interface WeightedAffinityTerm {
+  /** The term (`podAffinityTerm`). */
   readonly term: AffinityTerm;
+  /** How much a node in a matching domain adds to the score (1–100). */
   readonly weight: number;
 }
 
@@ -78,9 +87,11 @@ function compileTerm(pod: kinds.Pod, term: kinds.PodAffinityTerm): AffinityTerm 
  * ```
  */
 export class PodInfo {
+  /** The pod. */
   readonly pod: kinds.Pod;
   /** `namespace/name`. */
   readonly key: string;
+  /** The pod's `metadata.uid`; its key when it has none. */
   readonly uid: string;
   /** `spec.priority`, 0 when unset. */
   readonly priority: number;
@@ -88,11 +99,17 @@ export class PodInfo {
   readonly requests: Resource;
   /** CPU (millicores) and memory (bytes) with the defaults for containers that request none. */
   readonly nonZeroMilliCPU: number;
+  /** Memory in bytes, with the default for containers that request none. */
   readonly nonZeroMemory: number;
+  /** The host ports its containers and sidecars ask for. */
   readonly hostPorts: readonly HostPort[];
+  /** `affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution`, compiled. */
   readonly requiredAffinityTerms: readonly AffinityTerm[];
+  /** `affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution`, compiled. */
   readonly requiredAntiAffinityTerms: readonly AffinityTerm[];
+  /** `affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution`, compiled. */
   readonly preferredAffinityTerms: readonly WeightedAffinityTerm[];
+  /** `affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution`, compiled. */
   readonly preferredAntiAffinityTerms: readonly WeightedAffinityTerm[];
 
   private constructor(pod: kinds.Pod, from?: PodInfo) {

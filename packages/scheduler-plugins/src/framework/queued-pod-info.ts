@@ -43,3 +43,13 @@ export function newQueuedPodInfo(podInfo: PodInfo, now: number): QueuedPodInfo {
     gatingPlugin: undefined,
   };
 }
+
+/**
+ * The plugins whose registered events can make the pod worth retrying: the gating PreEnqueue
+ * plugin of a gated pod, else the plugins that rejected it (Unschedulable or Pending) in its last
+ * attempt.
+ */
+export function rejectorPlugins(q: QueuedPodInfo): string[] {
+  if (q.gatingPlugin !== undefined) return [q.gatingPlugin];
+  return [...q.unschedulablePlugins, ...q.pendingPlugins];
+}

@@ -16,7 +16,9 @@ import type { PluginFactory } from './interface.js';
 
 /** A name and its factory, e.g. for a DI multi-binding. */
 export interface PluginRegistration {
+  /** The plugin's name, as profiles refer to it. */
   readonly name: string;
+  /** Makes the plugin for a profile. */
   readonly factory: PluginFactory;
 }
 
@@ -58,10 +60,12 @@ export class Registry {
     return this;
   }
 
+  /** The factory registered under `name`, if any. */
   get(name: string): PluginFactory | undefined {
     return this.#factories.get(name);
   }
 
+  /** Whether a factory is registered under `name`. */
   has(name: string): boolean {
     return this.#factories.has(name);
   }

@@ -73,8 +73,11 @@ export function isExtendedResourceName(name: string): boolean {
 
 /** A set of resource amounts (`framework.Resource`): CPU in millicores, the rest in units. */
 export class Resource {
+  /** CPU, in millicores (`cpu: 1500m` is 1500). */
   milliCPU = 0;
+  /** Memory, in bytes. */
   memory = 0;
+  /** Local ephemeral storage (`ephemeral-storage`), in bytes. */
   ephemeralStorage = 0;
   /** From the node's `pods` allocatable. */
   allowedPodNumber = 0;

@@ -38,6 +38,7 @@ export class Status {
   /** The shared skip status. */
   static readonly skipped: Status = new Status('Skip');
 
+  /** What happened; see {@link StatusCode}. */
   readonly code: StatusCode;
   /** Human-readable reasons, e.g. `["Insufficient cpu", "Insufficient memory"]`. */
   readonly reasons: readonly string[];
@@ -110,6 +111,7 @@ export class Status {
     return this.error ?? new Error(this.message);
   }
 
+  /** The code and the message, e.g. `Unschedulable: Insufficient cpu`. */
   toString(): string {
     return this.message === '' ? this.code : `${this.code}: ${this.message}`;
   }

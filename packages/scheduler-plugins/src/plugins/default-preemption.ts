@@ -10,10 +10,12 @@
  *    the most important down (higher priority, then earlier start) while it still fits. At least
  *    `max(10% of nodes, 100)` candidates are tried, from a random offset.
  * 3. The best candidate: the lowest highest-victim priority, then the smallest sum of
- *    priorities, then the fewest victims, then the latest start of the most important victims.
+ *    priorities (each shifted by 2^31, so more victims never sum lower), then the fewest victims,
+ *    then the latest of the earliest start times of the highest-priority victims, then the first.
  * 4. Each victim gets the condition `DisruptionTarget=True` (reason `PreemptionByScheduler`) and
- *    is deleted (gracefully); a `Preempted` event is recorded. Lower-priority pods nominated to the
- *    node lose their nomination.
+ *    is deleted (gracefully); a `Preempted` event is recorded. A victim already terminating is
+ *    left alone (no write, no event); one waiting on Permit is rejected instead. Lower-priority
+ *    pods nominated to the node lose their nomination.
  *
  * PodDisruptionBudgets are not consulted (Harbormaster has none), so no victim "violates" one.
  * When preemption cannot help, the message explains it per node, prefixed with "preemption: ":
@@ -181,11 +183,13 @@ export const defaultPreemption: PluginFactory = ({ args, handle }: { args: unkno
     await Promise.all(
       c.victims.map(async (v) => {
         const victim = v.pod;
+        // Graceful deletion has started already: no API call, and no Preempted event (Kubernetes'
+        // prepareCandidate skips such victims before anything else).
+        if (victim.metadata.deletionTimestamp) return;
         const waiting = handle.getWaitingPod(victim.metadata.uid ?? '');
         if (waiting !== undefined) {
           waiting.reject(names.DefaultPreemption, 'preempted');
         } else {
-          if (victim.metadata.deletionTimestamp) return;
           try {
             await patchPodStatus({
               client: handle.client,

@@ -77,4 +77,35 @@ describe('InterPodAffinity', () => {
     const h = harness({ plugin: 'InterPodAffinity', nodes, pods: [fan] });
     expect(Object.fromEntries(h.score(pod('star', { labels: { app: 'star' } })))).toEqual({ a1: 0, a2: 0, b1: 100 });
   });
+
+  it("scores existing pods' preferred terms towards the pod (symmetry): affinity up, anti-affinity down", () => {
+    const preferring = (name: string, nodeName: string, kind: 'podAffinity' | 'podAntiAffinity', weight: number): kinds.Pod =>
+      pod(name, { nodeName, spec: { affinity: { [kind]: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight, podAffinityTerm: term({ app: 'star' }) }] } } } });
+    const h = harness({
+      plugin: 'InterPodAffinity',
+      nodes: [...nodes, node('c1', { labels: { zone: 'C' } })],
+      pods: [preferring('fan', 'b1', 'podAffinity', 30), preferring('hater', 'a1', 'podAntiAffinity', 20)],
+    });
+    // zone A: −20, zone B: +30, zone C: 0 → min–max over [−20, 30].
+    expect(Object.fromEntries(h.score(pod('star', { labels: { app: 'star' } })))).toEqual({ a1: 0, a2: 0, b1: 100, c1: 40 });
+    // A pod the terms do not select is not scored by them (the plugin skips).
+    expect(Object.fromEntries(h.score(pod('other', { labels: { app: 'other' } })))).toEqual({ a1: 0, a2: 0, b1: 0, c1: 0 });
+  });
+
+  it("ignorePreferredTermsOfExistingPods skips only pods without preferred terms; a pod with some is also scored by existing pods' terms", () => {
+    const fan = pod('fan', { nodeName: 'b1', spec: { affinity: { podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: term({ app: 'star' }) }] } } } });
+    const cache = pod('cache', { labels: { app: 'cache' }, nodeName: 'a1' });
+    const twoZones = [node('a1', { labels: { zone: 'A' } }), node('b1', { labels: { zone: 'B' } })];
+    const h = harness({ plugin: 'InterPodAffinity', nodes: twoZones, pods: [fan, cache], args: { ignorePreferredTermsOfExistingPods: true } });
+    const star = (affinity?: kinds.Affinity) => pod('star', { labels: { app: 'star' }, ...(affinity === undefined ? {} : { spec: { affinity } }) });
+    // Its own term (weight 10 towards app=cache, zone A) and fan's (weight 100 towards it, zone B):
+    // scoring/PreScore in Kubernetes processes every existing pod's terms once the pod has any.
+    const wantsCache = star({ podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 10, podAffinityTerm: term({ app: 'cache' }) }] } });
+    expect(Object.fromEntries(h.score(wantsCache))).toEqual({ a1: 0, b1: 100 });
+    // Without preferred terms of its own, the option skips scoring it at all.
+    expect(Object.fromEntries(h.score(star()))).toEqual({ a1: 0, b1: 0 });
+    // Without the option, fan's term counts in both cases.
+    const plain = harness({ plugin: 'InterPodAffinity', nodes: twoZones, pods: [fan, cache] });
+    expect(Object.fromEntries(plain.score(star()))).toEqual({ a1: 0, b1: 100 });
+  });
 });

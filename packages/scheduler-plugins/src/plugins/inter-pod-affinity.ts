@@ -47,7 +47,11 @@ import { names } from './names.js';
 export interface InterPodAffinityArgs {
   /** The score an existing pod's required affinity term matching the pod adds. @default 1 */
   readonly hardPodAffinityWeight?: number | undefined;
-  /** Score only the incoming pod's preferred terms. @default false */
+  /**
+   * Skip scoring (PreScore returns Skip) for a pod without preferred affinity or anti-affinity
+   * terms of its own, instead of scoring it by the existing pods' preferred terms; a pod with such
+   * terms is still scored by both. @default false
+   */
   readonly ignorePreferredTermsOfExistingPods?: boolean | undefined;
 }
 
@@ -254,10 +258,10 @@ export const interPodAffinity: PluginFactory = ({ args, handle }: { args: unknow
           processTerms(preferredAffinity, existing.pod, undefined, labels, 1);
           processTerms(preferredAnti, existing.pod, undefined, labels, -1);
           if (hardWeight > 0) for (const t of existing.requiredAffinityTerms) processTerm(t, hardWeight, pod, podNsLabels, labels, 1);
-          if (!ignoreExisting) {
-            processTerms(existing.preferredAffinityTerms, pod, podNsLabels, labels, 1);
-            processTerms(existing.preferredAntiAffinityTerms, pod, podNsLabels, labels, -1);
-          }
+          // Existing pods' preferred terms count even with ignorePreferredTermsOfExistingPods, once
+          // the pod has preferred terms of its own (the option only skips pods without any).
+          processTerms(existing.preferredAffinityTerms, pod, podNsLabels, labels, 1);
+          processTerms(existing.preferredAntiAffinityTerms, pod, podNsLabels, labels, -1);
         }
       }
       if (topologyScore.size === 0) return Status.skip();

@@ -3,6 +3,7 @@
  *
  * @module
  */
+/** The name of each in-tree plugin, e.g. `pluginNames.NodeResourcesFit`, for profiles and `pluginConfig`. */
 export const names = {
   PrioritySort: 'PrioritySort',
   SchedulingGates: 'SchedulingGates',

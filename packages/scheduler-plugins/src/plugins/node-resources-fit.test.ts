@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { feasible, harness, node, pod } from '../../test/fixtures.js';
+import { balancedResourceScore } from './node-resources-balanced-allocation.js';
 
 describe('NodeResourcesFit', () => {
   it('rejects nodes without room, one reason per missing resource', () => {
@@ -109,6 +110,29 @@ describe('NodeResourcesBalancedAllocation', () => {
     expect(Object.fromEntries(h.score(pod('p', { cpu: '1', memory: '2Gi' })))).toEqual({ balanced: 100, skewed: 68 });
   });
 
+  it('uses the standard deviation over 3 or more resources (extended ones only when the pod requests them)', () => {
+    const gpu = (name: string, requests: Record<string, string>, nodeName?: string) =>
+      pod(name, {
+        ...(nodeName === undefined ? {} : { nodeName }),
+        containers: [{ name: 'c', image: 'cuda', resources: { requests, ...(requests['example.com/gpu'] === undefined ? {} : { limits: { 'example.com/gpu': requests['example.com/gpu'] } }) } } as never],
+      });
+    const h = harness({
+      plugin: 'NodeResourcesBalancedAllocation',
+      nodes: [node('even', { cpu: '4', memory: '8Gi', extra: { 'example.com/gpu': '4' } }), node('gpu-busy', { cpu: '4', memory: '8Gi', extra: { 'example.com/gpu': '4' } })],
+      pods: [gpu('trainer', { 'example.com/gpu': '2' }, 'gpu-busy')],
+      args: { resources: [{ name: 'cpu', weight: 1 }, { name: 'memory', weight: 1 }, { name: 'example.com/gpu', weight: 1 }] },
+    });
+    // even: 1/4, 2/8, 1/4 → std 0 → 100. gpu-busy: 1/4, 2/8, 3/4 → mean 5/12,
+    // std sqrt(((1/6)² + (1/6)² + (1/3)²) / 3) = 0.2357 → (1 − 0.2357) × 100 = 76.
+    expect(Object.fromEntries(h.score(gpu('p', { cpu: '1', memory: '2Gi', 'example.com/gpu': '1' })))).toEqual({ even: 100, 'gpu-busy': 76 });
+    // A pod that requests no GPU is scored on cpu and memory alone, wherever the GPUs are used.
+    expect(Object.fromEntries(h.score(gpu('q', { cpu: '1', memory: '2Gi' })))).toEqual({ even: 100, 'gpu-busy': 100 });
+    // The formula itself, beyond two fractions: 1/4, 2/4, 3/4 → std 0.2041 → 79; fractions are
+    // capped at 1 and zero-capacity resources left out: 8/4 → 1, 2/4, (2/0 skipped), 5/4 → 1 → 76.
+    expect(balancedResourceScore([1, 2, 3], [4, 4, 4])).toBe(79);
+    expect(balancedResourceScore([8, 2, 2, 5], [4, 4, 0, 4])).toBe(76);
+  });
+
   it('skips best-effort pods', () => {
     const h = harness({ plugin: 'NodeResourcesBalancedAllocation', nodes: [node('a'), node('b')] });
     expect(Object.fromEntries(h.score(pod('p')))).toEqual({ a: 0, b: 0 });
@@ -132,6 +156,34 @@ describe('NodePorts', () => {
     expect(s.get('a')).toMatchObject({ code: 'Unschedulable', reasons: ["node(s) didn't have free ports for the requested pod ports"] });
     expect(feasible(h.filter(withPort('q', 8080, '10.0.0.2')))).toEqual(['b', 'c']);
     expect(feasible(h.filter(withPort('r', 9090)))).toEqual(['a', 'b', 'c']);
+  });
+
+  it('keeps protocols apart on the same port, takes TCP for an unset protocol, and treats an explicit 0.0.0.0 as every IP', () => {
+    const withPort = (name: string, o: { port: number; protocol?: 'TCP' | 'UDP' | 'SCTP'; hostIP?: string; nodeName?: string }) =>
+      pod(name, {
+        ...(o.nodeName === undefined ? {} : { nodeName: o.nodeName }),
+        containers: [
+          { name: 'c', image: 'dns', ports: [{ containerPort: 53, hostPort: o.port, ...(o.protocol === undefined ? {} : { protocol: o.protocol }), ...(o.hostIP === undefined ? {} : { hostIP: o.hostIP }) }] } as never,
+        ],
+      });
+    const h = harness({
+      plugin: 'NodePorts',
+      nodes: [node('tcp'), node('udp-on-ip'), node('all-ips')],
+      pods: [
+        withPort('x', { port: 53, protocol: 'TCP', nodeName: 'tcp' }),
+        withPort('y', { port: 53, protocol: 'UDP', hostIP: '10.0.0.1', nodeName: 'udp-on-ip' }),
+        withPort('z', { port: 53, protocol: 'UDP', hostIP: '0.0.0.0', nodeName: 'all-ips' }),
+      ],
+    });
+    // UDP on any IP: free only where 53 is taken for TCP alone.
+    expect(feasible(h.filter(withPort('p', { port: 53, protocol: 'UDP' })))).toEqual(['tcp']);
+    // An explicit 0.0.0.0 is the same as none.
+    expect(feasible(h.filter(withPort('p', { port: 53, protocol: 'UDP', hostIP: '0.0.0.0' })))).toEqual(['tcp']);
+    // UDP on another IP: blocked only by the pod bound to every IP.
+    expect(feasible(h.filter(withPort('p', { port: 53, protocol: 'UDP', hostIP: '10.0.0.2' })))).toEqual(['tcp', 'udp-on-ip']);
+    // No protocol means TCP: blocked by x only.
+    expect(feasible(h.filter(withPort('p', { port: 53 })))).toEqual(['udp-on-ip', 'all-ips']);
+    expect(feasible(h.filter(withPort('p', { port: 53, protocol: 'SCTP' })))).toEqual(['tcp', 'udp-on-ip', 'all-ips']);
   });
 });
 

@@ -33,13 +33,17 @@ import { names } from './names.js';
 
 /** A resource and its weight in scoring. */
 export interface ResourceSpec {
+  /** The resource's name, e.g. `cpu`, `memory` or `example.com/gpu`. */
   readonly name: string;
+  /** Its weight in the node's score; 0 or unset means 1. */
   readonly weight?: number | undefined;
 }
 
 /** A point of the RequestedToCapacityRatio shape: utilization 0–100 → score 0–10. */
 export interface UtilizationShapePoint {
+  /** The requested share of the node's allocatable, in percent (0–100). */
   readonly utilization: number;
+  /** The score at that utilization (0–10); scores between points are interpolated. */
   readonly score: number;
 }
 
@@ -49,11 +53,13 @@ export interface ScoringStrategy {
   readonly type?: 'LeastAllocated' | 'MostAllocated' | 'RequestedToCapacityRatio' | undefined;
   /** @default [{ name: 'cpu', weight: 1 }, { name: 'memory', weight: 1 }] */
   readonly resources?: readonly ResourceSpec[] | undefined;
+  /** For `RequestedToCapacityRatio`: the `shape`, points mapping utilization to score. */
   readonly requestedToCapacityRatio?: { readonly shape: readonly UtilizationShapePoint[] } | undefined;
 }
 
 /** The arguments of NodeResourcesFit. */
 export interface NodeResourcesFitArgs {
+  /** How nodes are scored. @default LeastAllocated on cpu and memory */
   readonly scoringStrategy?: ScoringStrategy | undefined;
   /** Extended resources the filter ignores. */
   readonly ignoredResources?: readonly string[] | undefined;

@@ -15,14 +15,23 @@
  * - `whenUnsatisfiable: ScheduleAnyway` (Score): nodes in less crowded domains score higher;
  *   each constraint weighs `log(domains + 2)`.
  *
- * Pods without constraints get the default ones, built from the Services selecting the pod and
- * its controlling ReplicaSet: `kubernetes.io/hostname` maxSkew 3 and `topology.kubernetes.io/zone`
- * maxSkew 5, both ScheduleAnyway (`defaultingType: System`), or the `defaultConstraints` of the
- * args with `defaultingType: List`.
+ * Filter compares against the two smallest counts per constraint (Kubernetes' "critical
+ * paths"), computed once at PreFilter and kept up to date as preemption and nominated pods add
+ * and remove pods, so each node is checked in constant time however many domains there are.
+ *
+ * Pods without constraints get the default ones: `kubernetes.io/hostname` maxSkew 3 and
+ * `topology.kubernetes.io/zone` maxSkew 5, both ScheduleAnyway (`defaultingType: System`), or the
+ * `defaultConstraints` of the args with `defaultingType: List`. They select the pods that the
+ * pod's Services select, narrowed by the selector of its controller when that is a ReplicaSet
+ * (`apps/v1`), a StatefulSet (`apps/v1`) or a ReplicationController (`v1`), as Kubernetes'
+ * `DefaultSelector`. StatefulSet and ReplicationController are not built-in kinds of Harbormaster:
+ * a program that registers such a kind and runs an informer for it on the scheduler's manager
+ * (`manager.informers.informerFor(statefulSetKind)`) gets their selectors used; otherwise a pod
+ * they control is spread by its Services alone.
  *
  * @module
  */
-import { kinds, selectorFromSet, type Informer, type Selector } from '@harbormaster/core';
+import { everything, kinds, selectorFromSet, type AnyKind, type Informer, type Selector } from '@harbormaster/core';
 import { stateKey, type CycleState } from '../framework/cycle-state.js';
 import { ActionType, type ClusterEventWithHint } from '../framework/events.js';
 import {
@@ -58,6 +67,10 @@ export const ERR_REASON_CONSTRAINTS_NOT_MATCH = "node(s) didn't match pod topolo
 /** The reason of a node without a constraint's topology key. */
 export const ERR_REASON_NODE_LABEL_NOT_MATCH = `${ERR_REASON_CONSTRAINTS_NOT_MATCH} (missing required label)`;
 
+/** Filter's rejections, made once (a status is immutable; the plugin is set so the framework need not copy them). */
+const MISSING_LABEL = Status.unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH).withPlugin(names.PodTopologySpread);
+const SKEW_TOO_LARGE = Status.unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH).withPlugin(names.PodTopologySpread);
+
 const HOSTNAME = 'kubernetes.io/hostname';
 const ZONE = 'topology.kubernetes.io/zone';
 
@@ -78,11 +91,63 @@ interface Constraint {
   readonly honorNodeTaints: boolean;
 }
 
+/** Kubernetes' `math.MaxInt32`: the count of a critical path not found yet. */
+const MAX_INT32 = 2_147_483_647;
+
+/**
+ * The two domains with the smallest counts of one constraint (Kubernetes' `criticalPaths`):
+ * `n0` is always the minimum; `n1` is at least `n0` but, after updates, not necessarily the
+ * second smallest. Updates of one domain at a time (what AddPod and RemovePod of one node do)
+ * keep `n0` exact.
+ */
+export class CriticalPaths {
+  v0 = '';
+  n0 = MAX_INT32;
+  v1 = '';
+  n1 = MAX_INT32;
+
+  /** Record that domain `value` now has `count` matching pods (Kubernetes' `criticalPaths.update`). */
+  update(value: string, count: number): void {
+    if (value === this.v0 || value === this.v1) {
+      if (value === this.v0) this.n0 = count;
+      else this.n1 = count;
+      if (this.n0 > this.n1) {
+        const [v, n] = [this.v0, this.n0];
+        this.v0 = this.v1;
+        this.n0 = this.n1;
+        this.v1 = v;
+        this.n1 = n;
+      }
+    } else if (count < this.n0) {
+      this.v1 = this.v0;
+      this.n1 = this.n0;
+      this.v0 = value;
+      this.n0 = count;
+    } else if (count < this.n1) {
+      this.v1 = value;
+      this.n1 = count;
+    }
+  }
+
+  clone(): CriticalPaths {
+    const c = new CriticalPaths();
+    c.v0 = this.v0;
+    c.n0 = this.n0;
+    c.v1 = this.v1;
+    c.n1 = this.n1;
+    return c;
+  }
+}
+
 class FilterState {
   constructor(
     readonly constraints: readonly Constraint[],
     /** Per constraint: matching pods per domain value. */
     readonly counts: Map<string, number>[],
+    /** Per constraint: the domains with the fewest matching pods. */
+    readonly paths: CriticalPaths[],
+    /** Per constraint: 1 if the pod being scheduled matches its selector (it counts itself). */
+    readonly selfMatch: readonly number[],
     readonly requiredAffinity: RequiredNodeAffinity,
   ) {}
 
@@ -90,17 +155,17 @@ class FilterState {
     return new FilterState(
       this.constraints,
       this.counts.map((m) => new Map(m)),
+      this.paths.map((p) => p.clone()),
+      this.selfMatch,
       this.requiredAffinity,
     );
   }
 
+  /** The global minimum of constraint `i`; 0 while there are fewer domains than its minDomains. */
   minMatch(i: number): number {
     const c = this.constraints[i] as Constraint;
-    const counts = this.counts[i] as Map<string, number>;
-    if (c.minDomains !== undefined && counts.size < c.minDomains) return 0;
-    let min = Number.POSITIVE_INFINITY;
-    for (const v of counts.values()) if (v < min) min = v;
-    return min === Number.POSITIVE_INFINITY ? 0 : min;
+    if (c.minDomains !== undefined && (this.counts[i] as Map<string, number>).size < c.minDomains) return 0;
+    return (this.paths[i] as CriticalPaths).n0;
   }
 }
 
@@ -124,7 +189,7 @@ function memoKey(pod: kinds.Pod, selector: Selector): string {
  * remembered on the node until its pods change.
  */
 function countOnNode(node: NodeInfo, c: Constraint, namespace: string | undefined): number {
-  if (c.selector.empty) return 0;
+  if (c.selector.empty || node.pods.length === 0) return 0;
   const hit = node.memo.get(c.memoKey);
   if (hit !== undefined && hit.generation === node.generation) return hit.value;
   const value = countMatching(node.pods, c.selector, namespace);
@@ -167,23 +232,69 @@ export const podTopologySpread: PluginFactory = ({ args, handle }: { args: unkno
   const systemDefaulted = defaultingType === 'System';
   const services: Informer<typeof kinds.Service> = handle.informers.informerFor(kinds.Service);
   const replicaSets: Informer<typeof kinds.ReplicaSet> = handle.informers.informerFor(kinds.ReplicaSet);
+  /** The informer of a kind core does not define, if the program runs one (found once, then kept). */
+  const found = new Map<string, Informer<AnyKind>>();
+  const informerOf = (apiVersion: string, kind: string): Informer<AnyKind> | undefined => {
+    const id = `${apiVersion}/${kind}`;
+    let informer = found.get(id);
+    if (informer === undefined) {
+      informer = handle.informers.informers().find((i) => i.kind.apiVersion === apiVersion && i.kind.kind === kind);
+      if (informer !== undefined) found.set(id, informer);
+    }
+    return informer;
+  };
+  /** The `spec.selector` of the pod's controller of kind `apiVersion`/`kind`, if it is known. */
+  const controllerSelector = <T>(o: { readonly apiVersion: string; readonly kind: string; readonly namespace: string; readonly name: string }): T | null | undefined => {
+    const obj: unknown = informerOf(o.apiVersion, o.kind)?.cache.get({ namespace: o.namespace, name: o.name });
+    return (obj as { spec?: { selector?: T | null } } | undefined)?.spec?.selector;
+  };
 
-  /** The selector of the Services and the controlling ReplicaSet of the pod (Kubernetes' DefaultSelector). */
+  /**
+   * Kubernetes' `DefaultSelector`: the merged selectors of the Services selecting the pod, then
+   * those of its controlling ReplicationController (merged likewise), ReplicaSet or StatefulSet
+   * (their requirements added).
+   */
   const defaultSelector = (pod: kinds.Pod): Selector => {
-    const parts: Selector[] = [];
-    const ns = pod.metadata.namespace;
+    const ns = pod.metadata.namespace ?? 'default';
     const labels = pod.metadata.labels ?? {};
+    const set: Record<string, string> = {};
     for (const svc of services.cache.list({ namespace: ns })) {
       const sel = svc.spec?.selector;
-      if (sel === undefined || Object.keys(sel).length === 0) continue;
-      if (Object.entries(sel).every(([k, v]) => labels[k] === v)) parts.push(selectorFromSet(sel));
+      // A Service without a selector selects nothing (not everything).
+      if (sel === undefined || sel === null) continue;
+      if (Object.entries(sel).every(([k, v]) => labels[k] === v)) Object.assign(set, sel);
     }
+    let selector = Object.keys(set).length === 0 ? everything : selectorFromSet(set);
     const owner = pod.metadata.ownerReferences?.find((r) => r.controller === true);
-    if (owner !== undefined && owner.kind === 'ReplicaSet' && owner.apiVersion.startsWith('apps/')) {
-      const rs = replicaSets.cache.get({ namespace: ns ?? 'default', name: owner.name });
-      if (rs !== undefined) parts.push(compileSelector(rs.spec.selector));
+    if (owner === undefined) return selector;
+    const addRequirements = (other: Selector): void => {
+      // A selector that matches nothing has no requirements to add (Requirements() is not ok).
+      if (!other.nothing) selector = allOf([selector, other]);
+    };
+    switch (`${owner.apiVersion}/${owner.kind}`) {
+      case 'v1/ReplicationController': {
+        // A ReplicationController's selector is a plain map, merged like a Service's.
+        const sel = controllerSelector<Readonly<Record<string, string>>>({ apiVersion: 'v1', kind: 'ReplicationController', namespace: ns, name: owner.name });
+        if (sel !== undefined && sel !== null) {
+          Object.assign(set, sel);
+          selector = Object.keys(set).length === 0 ? everything : selectorFromSet(set);
+        }
+        break;
+      }
+      case 'apps/v1/ReplicaSet': {
+        const rs = replicaSets.cache.get({ namespace: ns, name: owner.name });
+        if (rs !== undefined) addRequirements(compileSelector(rs.spec.selector));
+        break;
+      }
+      case 'apps/v1/StatefulSet': {
+        const sel = controllerSelector<kinds.LabelSelector>({ apiVersion: 'apps/v1', kind: 'StatefulSet', namespace: ns, name: owner.name });
+        if (sel !== undefined) addRequirements(compileSelector(sel));
+        break;
+      }
+      default:
+      // Not owned by a supported controller.
     }
-    return allOf(parts);
+    return selector;
   };
 
   const buildConstraints = (pod: kinds.Pod, action: 'DoNotSchedule' | 'ScheduleAnyway'): Constraint[] => {
@@ -235,7 +346,9 @@ export const podTopologySpread: PluginFactory = ({ args, handle }: { args: unkno
       if (!passesInclusion(c, preemptor, node, s.requiredAffinity)) return;
       const v = node.metadata.labels?.[c.topologyKey] ?? '';
       const m = s.counts[i] as Map<string, number>;
-      m.set(v, (m.get(v) ?? 0) + delta);
+      const count = (m.get(v) ?? 0) + delta;
+      m.set(v, count);
+      (s.paths[i] as CriticalPaths).update(v, count);
     });
     return undefined;
   };
@@ -248,34 +361,45 @@ export const podTopologySpread: PluginFactory = ({ args, handle }: { args: unkno
       const required = new RequiredNodeAffinity(pod);
       const counts = constraints.map(() => new Map<string, number>());
       const ns = pod.metadata.namespace;
-      for (const ni of nodes) {
+      // Runs over every node for every pod with constraints: plain loops, no closures.
+      const n = constraints.length;
+      const checkInclusion = constraints.map((c) => (c.honorNodeAffinity && !required.empty) || c.honorNodeTaints);
+      for (let j = 0; j < nodes.length; j++) {
+        const ni = nodes[j] as NodeInfo;
         const node = ni.node;
         if (node === undefined || !hasAllKeys(node.metadata.labels, constraints)) continue;
-        constraints.forEach((c, i) => {
-          if (!passesInclusion(c, pod, node, required)) return;
-          const v = node.metadata.labels?.[c.topologyKey] ?? '';
+        const labels = node.metadata.labels as Readonly<Record<string, string>>;
+        for (let i = 0; i < n; i++) {
+          const c = constraints[i] as Constraint;
+          if (checkInclusion[i] === true && !passesInclusion(c, pod, node, required)) continue;
+          const v = labels[c.topologyKey] as string;
           const m = counts[i] as Map<string, number>;
           m.set(v, (m.get(v) ?? 0) + countOnNode(ni, c, ns));
-        });
+        }
       }
-      state.write(filterKey, new FilterState(constraints, counts, required));
+      const paths = counts.map((m) => {
+        const p = new CriticalPaths();
+        for (const [v, n] of m) p.update(v, n);
+        return p;
+      });
+      const selfMatch = constraints.map((c) => (c.selector.matches(pod.metadata.labels) ? 1 : 0));
+      state.write(filterKey, new FilterState(constraints, counts, paths, selfMatch, required));
       return undefined;
     },
     preFilterExtensions: {
       addPod: (state, podToSchedule, podInfoToAdd, nodeInfo) => updateWithPod(state, podToSchedule, podInfoToAdd, nodeInfo, 1),
       removePod: (state, podToSchedule, podInfoToRemove, nodeInfo) => updateWithPod(state, podToSchedule, podInfoToRemove, nodeInfo, -1),
     },
-    filter(state: CycleState, pod: kinds.Pod, nodeInfo: NodeInfo): PluginStatus {
+    filter(state: CycleState, _pod: kinds.Pod, nodeInfo: NodeInfo): PluginStatus {
       const s = state.read(filterKey);
       if (s === undefined) return undefined;
       const labels = nodeInfo.labels;
       for (let i = 0; i < s.constraints.length; i++) {
         const c = s.constraints[i] as Constraint;
         const value = labels?.[c.topologyKey];
-        if (value === undefined) return Status.unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH);
-        const self = c.selector.matches(pod.metadata.labels) ? 1 : 0;
+        if (value === undefined) return MISSING_LABEL;
         const matching = (s.counts[i] as Map<string, number>).get(value) ?? 0;
-        if (matching + self - s.minMatch(i) > c.maxSkew) return Status.unschedulable(ERR_REASON_CONSTRAINTS_NOT_MATCH);
+        if (matching + (s.selfMatch[i] as number) - s.minMatch(i) > c.maxSkew) return SKEW_TOO_LARGE;
       }
       return undefined;
     },

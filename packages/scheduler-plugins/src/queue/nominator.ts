@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { kinds } from '@harbormaster/core';
 import type { PodInfo } from '../framework/pod-info.js';
 
 /** Nominated pods by node. */
@@ -12,7 +13,11 @@ export class Nominator {
   readonly #byNode = new Map<string, PodInfo[]>();
   readonly #nodeOf = new Map<string, string>();
 
-  /** Nominate the pod to `nodeName` (or to its `status.nominatedNodeName`); replaces an earlier nomination. */
+  /**
+   * Nominate the pod (Kubernetes' `addNominatedPod`), replacing an earlier nomination:
+   * `nodeName` `undefined` takes the node from the pod's `status.nominatedNodeName` (mode Noop),
+   * a string overrides it (mode Override); an empty node clears the nomination.
+   */
   add(podInfo: PodInfo, nodeName?: string): void {
     this.delete(podInfo.uid);
     const node = nodeName ?? podInfo.pod.status?.nominatedNodeName ?? '';
@@ -35,12 +40,18 @@ export class Nominator {
     if (list.length === 0) this.#byNode.delete(node);
   }
 
-  /** Replace the PodInfo of a nominated pod, keeping its node unless the new pod names another. */
-  update(podInfo: PodInfo): void {
+  /**
+   * A nominated (or not) pending pod changed from `oldPod` to `podInfo` (Kubernetes'
+   * `UpdateNominatedPod`). When neither version has a `status.nominatedNodeName`, the in-memory
+   * nomination is kept: an update can arrive right after preemption nominated the pod but before
+   * the API has the nomination. Otherwise the new version decides: a nomination added or changed
+   * is taken, one removed is dropped (a cleared nomination holds no room on the node any more).
+   */
+  updateNominatedPod(oldPod: kinds.Pod, podInfo: PodInfo): void {
+    const before = oldPod.status?.nominatedNodeName ?? '';
+    const after = podInfo.pod.status?.nominatedNodeName ?? '';
     const current = this.#nodeOf.get(podInfo.uid);
-    const wanted = podInfo.pod.status?.nominatedNodeName;
-    if (current === undefined && (wanted === undefined || wanted === '')) return;
-    this.add(podInfo, wanted !== undefined && wanted !== '' ? wanted : current);
+    this.add(podInfo, before === '' && after === '' ? (current ?? '') : undefined);
   }
 
   /** The pods nominated to `nodeName`. */

@@ -3,7 +3,11 @@ import type { kinds } from '@harbormaster/core';
 import { FakeClock } from '@harbormaster/core/testing';
 import { harness, node, pod } from '../../test/fixtures.js';
 import { ActionType, type ClusterEvent } from '../framework/events.js';
-import type { QueuedPodInfo } from '../framework/queued-pod-info.js';
+import type { EnqueueExtensions, PreEnqueuePlugin } from '../framework/interface.js';
+import { PodInfo } from '../framework/pod-info.js';
+import { Status } from '../framework/status.js';
+import { defaultRegistry } from '../plugins/registry.js';
+import { rejectorPlugins, type QueuedPodInfo } from '../framework/queued-pod-info.js';
 import { SchedulingQueue } from './scheduling-queue.js';
 
 const nodeAdd: ClusterEvent = { resource: 'Node', actions: ActionType.Add };
@@ -19,10 +23,44 @@ function setup(): { queue: SchedulingQueue; clock: FakeClock } {
     clock,
     less: (a, b) => framework.less(a, b),
     preEnqueue: (p) => framework.runPreEnqueuePlugins(p),
-    isEventOfInterest: (q, event, oldObj, newObj) => framework.isEventOfInterest({ plugins: q.unschedulablePlugins, event, pod: q.podInfo.pod, oldObj, newObj }),
+    isEventOfInterest: (q, event, oldObj, newObj) => framework.isEventOfInterest({ plugins: rejectorPlugins(q), event, pod: q.podInfo.pod, oldObj, newObj }),
   });
   queue.run();
   return { queue, clock };
+}
+
+/**
+ * A queue whose profile adds `Quota`, a PreEnqueue plugin of our own: it gates every pod until
+ * `quota.open`, and registers Node adds, with a queueing hint that asks for a retry only for nodes
+ * labelled `quota: granted`.
+ */
+function setupWithQuota(): { queue: SchedulingQueue; clock: FakeClock; quota: { open: boolean; calls: number } } {
+  const quota = { open: false, calls: 0 };
+  const plugin: PreEnqueuePlugin & EnqueueExtensions = {
+    name: 'Quota',
+    preEnqueue: () => {
+      quota.calls++;
+      return quota.open ? undefined : Status.unschedulable('waiting for quota');
+    },
+    eventsToRegister: () => [
+      { event: { resource: 'Node', actions: ActionType.Add }, queueingHint: (_pod, _old, newObj) => ((newObj as kinds.Node).metadata.labels?.['quota'] === 'granted' ? 'Queue' : 'QueueSkip') },
+    ],
+  };
+  const { framework } = harness({
+    plugin: 'PrioritySort',
+    nodes: [node('n')],
+    registry: defaultRegistry().register('Quota', () => plugin),
+    profile: { plugins: { multiPoint: { enabled: [{ name: 'Quota' }] } } },
+  });
+  const clock = new FakeClock();
+  const queue = new SchedulingQueue({
+    clock,
+    less: (a, b) => framework.less(a, b),
+    preEnqueue: (p) => framework.runPreEnqueuePlugins(p),
+    isEventOfInterest: (q, event, oldObj, newObj) => framework.isEventOfInterest({ plugins: rejectorPlugins(q), event, pod: q.podInfo.pod, oldObj, newObj }),
+  });
+  queue.run();
+  return { queue, clock, quota };
 }
 
 /** Pop the pod and put it back as rejected by `plugins` (an Error when none). */
@@ -210,5 +248,72 @@ describe('SchedulingQueue', () => {
     expect(queue.whereIs(q.podInfo.uid)).toBe('active');
     queue.delete(p);
     expect(queue.whereIs(q.podInfo.uid)).toBeUndefined();
+  });
+
+  it("re-runs a gating plugin's PreEnqueue on the events it registered, when its queueing hint says Queue", () => {
+    const { queue, quota } = setupWithQuota();
+    const p = pod('p');
+    queue.add(p);
+    const uid = p.metadata.uid ?? '';
+    expect(queue.whereIs(uid)).toBe('gated');
+    quota.calls = 0;
+    // Events the gating plugin did not register, or whose hint says QueueSkip: PreEnqueue does not run.
+    queue.moveAllToActiveOrBackoffQueue(assignedPodDelete, pod('gone', { nodeName: 'n' }), undefined);
+    queue.moveAllToActiveOrBackoffQueue(nodeAdd, undefined, node('plain'));
+    expect(quota.calls).toBe(0);
+    // A registered event with Queue: PreEnqueue runs again; still closed, the pod stays gated.
+    queue.moveAllToActiveOrBackoffQueue(nodeAdd, undefined, node('q1', { labels: { quota: 'granted' } }));
+    expect(quota.calls).toBe(1);
+    expect(queue.whereIs(uid)).toBe('gated');
+    // Once it passes, the next such event releases the pod.
+    quota.open = true;
+    queue.moveAllToActiveOrBackoffQueue(nodeAdd, undefined, node('q2', { labels: { quota: 'granted' } }));
+    expect(queue.whereIs(uid)).toBe('active');
+    expect(queue.counts()).toMatchObject({ active: 1, gated: 0, unschedulable: 0 });
+  });
+
+  it('re-runs PreEnqueue for a gated pod a plugin activates', () => {
+    const { queue, quota } = setupWithQuota();
+    const p = pod('p');
+    queue.add(p);
+    const uid = p.metadata.uid ?? '';
+    queue.activate([p]);
+    expect(queue.whereIs(uid)).toBe('gated');
+    quota.open = true;
+    queue.activate([p]);
+    expect(queue.whereIs(uid)).toBe('active');
+  });
+
+  it('re-runs PreEnqueue for pods gated for more than 5 minutes at the flush', async () => {
+    const { queue, clock, quota } = setupWithQuota();
+    const p = pod('p');
+    queue.add(p);
+    const uid = p.metadata.uid ?? '';
+    await clock.advance(5 * 60_000 + 30_000);
+    expect(queue.whereIs(uid)).toBe('gated');
+    quota.open = true;
+    await clock.advance(30_000);
+    expect(queue.whereIs(uid)).toBe('active');
+  });
+
+  it("keeps the nominator in step with the pods' nominatedNodeName: set, changed, cleared", () => {
+    const { queue } = setup();
+    const nominated = (p: kinds.Pod, nodeName: string | undefined): kinds.Pod => ({ ...p, status: { ...p.status, ...(nodeName === undefined ? {} : { nominatedNodeName: nodeName }) } });
+    const p = pod('p');
+    const uid = p.metadata.uid ?? '';
+    queue.add(nominated(p, 'n1'));
+    expect(queue.nominator.nodeOf(uid)).toBe('n1');
+    queue.update(nominated(p, 'n1'), nominated(p, 'n2'));
+    expect(queue.nominator.nodeOf(uid)).toBe('n2');
+    // Cleared in the API (e.g. by a higher-priority preemptor): the room on n2 is no longer held.
+    queue.update(nominated(p, 'n2'), nominated(p, undefined));
+    expect(queue.nominator.nodeOf(uid)).toBeUndefined();
+    expect(queue.nominator.podsForNode('n2')).toEqual([]);
+    // Nominated in memory only (preemption's status write not seen yet): an update where neither
+    // version has a nomination keeps it.
+    queue.nominator.add(PodInfo.of(p), 'n3');
+    queue.update(p, { ...p, metadata: { ...p.metadata, annotations: { touched: 'yes' } } });
+    expect(queue.nominator.nodeOf(uid)).toBe('n3');
+    expect(queue.nominator.podsForNode('n3').map((x) => x.pod.metadata.annotations?.['touched'])).toEqual(['yes']);
   });
 });

@@ -11,7 +11,10 @@
  *   minutes; then they go to backoffQ, or straight to activeQ when their back-off is over.
  *
  * A pod rejected by a PreEnqueue plugin (e.g. one with `schedulingGates`) is *gated*: it waits
- * with the unschedulable pods, and is checked again whenever the pod itself is updated.
+ * with the unschedulable pods, and its PreEnqueue plugins run again when the pod itself is
+ * updated, when a cluster event the gating plugin registered happens (and its queueing hint says
+ * Queue), when a plugin activates it, and at the 5-minute flush; it leaves only once they all
+ * pass.
  *
  * An event that arrives while a pod is being scheduled (asynchronous PostFilter or binding) is
  * not lost: a pod that then fails goes to backoffQ rather than waiting for another event.
@@ -34,12 +37,16 @@ export const UNSCHEDULABLE_FLUSH_INTERVAL_MS = 30_000;
 
 /** Options of {@link SchedulingQueue}. */
 export interface SchedulingQueueOptions {
+  /** The clock of back-offs and of the unschedulable pods' timeout. */
   readonly clock: Clock;
   /** The QueueSort order: whether `a` goes before `b`. */
   readonly less: (a: QueuedPodInfo, b: QueuedPodInfo) => boolean;
   /** Run the PreEnqueue plugins of the pod's profile; the first rejection, or `undefined`. */
   readonly preEnqueue?: (pod: kinds.Pod) => { readonly plugin: string; readonly status: Status } | undefined;
-  /** Whether `event` may make the pod schedulable, given the plugins that rejected it. */
+  /**
+   * Whether `event` may make the pod schedulable, given the plugins that rejected it
+   * ({@link rejectorPlugins}: the gating PreEnqueue plugin of a gated pod).
+   */
   readonly isEventOfInterest?: (qpi: QueuedPodInfo, event: ClusterEvent, oldObj: unknown, newObj: unknown) => boolean;
   /** @default 1000 */
   readonly podInitialBackoffMs?: number;
@@ -55,10 +62,13 @@ export interface SchedulingQueueOptions {
 
 /** How many pods are where. */
 export interface QueueCounts {
+  /** Pods ready to be scheduled (kube-scheduler's activeQ). */
   readonly active: number;
+  /** Pods waiting out their back-off (podBackoffQ). */
   readonly backoff: number;
   /** Unschedulable pods, gated ones included. */
   readonly unschedulable: number;
+  /** Pods a PreEnqueue plugin keeps out of the active queue (e.g. scheduling gates). */
   readonly gated: number;
   /** Popped and not done. */
   readonly inFlight: number;
@@ -85,6 +95,7 @@ function podSpecOrLabelsChanged(oldPod: kinds.Pod, newPod: kinds.Pod): boolean {
  * ```
  */
 export class SchedulingQueue {
+  /** The pods nominated to nodes by preemption, by node. */
   readonly nominator: Nominator;
   readonly #clock: Clock;
   readonly #less: (a: QueuedPodInfo, b: QueuedPodInfo) => boolean;
@@ -182,7 +193,7 @@ export class SchedulingQueue {
       return;
     }
     const qpi = newQueuedPodInfo(podInfo, this.#clock.now());
-    this.nominator.update(podInfo);
+    this.nominator.add(podInfo);
     this.#toActiveOrGated(qpi);
   }
 
@@ -190,8 +201,9 @@ export class SchedulingQueue {
   update(oldPod: kinds.Pod | undefined, newPod: kinds.Pod): void {
     const uid = newPod.metadata.uid ?? `${newPod.metadata.namespace ?? ''}/${newPod.metadata.name ?? ''}`;
     const refresh = (q: QueuedPodInfo): void => {
+      const before = q.podInfo.pod;
       q.podInfo = q.podInfo.update(newPod);
-      this.nominator.update(q.podInfo);
+      this.nominator.updateNominatedPod(oldPod ?? before, q.podInfo);
     };
     const inActive = this.#active.get(uid);
     if (inActive !== undefined) {
@@ -288,7 +300,6 @@ export class SchedulingQueue {
     this.#inFlight.delete(uid);
     if (this.#active.has(uid) || this.#backoff.has(uid) || this.#unschedulable.has(uid)) return;
     q.timestamp = this.#clock.now();
-    this.nominator.update(q.podInfo);
     const rejected = q.unschedulablePlugins.size > 0 || q.pendingPlugins.size > 0;
     if (!rejected || this.#moveRequestCycle >= podSchedulingCycle) {
       this.#requeue(q);
@@ -299,30 +310,33 @@ export class SchedulingQueue {
 
   /**
    * A cluster event: move the unschedulable pods it may help (per the plugins that rejected them)
-   * to backoffQ or activeQ. `preCheck` can rule pods out first.
+   * to backoffQ or activeQ. `preCheck` can rule pods out first. A gated pod is considered for the
+   * events its gating plugin registered (and for the flush and forced activation); its PreEnqueue
+   * plugins then run again, and it moves only if they all pass.
    */
   moveAllToActiveOrBackoffQueue(event: ClusterEvent, oldObj?: unknown, newObj?: unknown, preCheck?: (pod: kinds.Pod) => boolean): void {
     this.#moveRequestCycle = this.#schedulingCycle;
     if (this.#unschedulable.size === 0) return;
+    const wildcard = event === UNSCHEDULABLE_TIMEOUT || event === FORCE_ACTIVATE;
     const moving: QueuedPodInfo[] = [];
     for (const q of this.#unschedulable.values()) {
-      if (q.gatingPlugin !== undefined) continue;
       if (preCheck !== undefined && !preCheck(q.podInfo.pod)) continue;
-      if (event === UNSCHEDULABLE_TIMEOUT || event === FORCE_ACTIVATE || this.#isEventOfInterest(q, event, oldObj, newObj)) moving.push(q);
+      if (wildcard || this.#isEventOfInterest(q, event, oldObj, newObj)) moving.push(q);
     }
-    for (const q of moving) {
-      this.#unschedulable.delete(q.podInfo.uid);
-      this.#requeue(q);
-    }
-    if (moving.length > 0) this.#log.debug({ event: event.label ?? event.resource, pods: moving.length }, 'moved unschedulable pods');
+    let moved = 0;
+    for (const q of moving) if (this.#moveUnschedulable(q)) moved++;
+    if (moved > 0) this.#log.debug({ event: event.label ?? event.resource, pods: moved }, 'moved unschedulable pods');
   }
 
-  /** Move these pods straight to activeQ (skipping back-off), if they are waiting. */
+  /**
+   * Move these pods straight to activeQ (skipping back-off), if they are waiting; a gated pod
+   * goes only if its PreEnqueue plugins now pass.
+   */
   activate(pods: Iterable<kinds.Pod>): void {
     for (const pod of pods) {
       const uid = pod.metadata.uid ?? '';
       const q = this.#unschedulable.get(uid) ?? this.#backoff.get(uid);
-      if (q === undefined || q.gatingPlugin !== undefined) continue;
+      if (q === undefined) continue;
       this.#unschedulable.delete(uid);
       this.#backoff.delete(uid);
       this.#toActiveOrGated(q);
@@ -330,17 +344,28 @@ export class SchedulingQueue {
     this.#moveRequestCycle = this.#schedulingCycle;
   }
 
-  /** Move pods unschedulable for longer than the limit (5 minutes) back. Called every 30 s. */
+  /**
+   * Move pods unschedulable (or gated) for longer than the limit (5 minutes) back, as the
+   * `UnschedulableTimeout` event. Called every 30 s.
+   */
   flushUnschedulablePodsLeftover(): void {
     const now = this.#clock.now();
     const moving: QueuedPodInfo[] = [];
-    for (const q of this.#unschedulable.values()) {
-      if (q.gatingPlugin === undefined && now - q.timestamp > this.#maxInUnschedulable) moving.push(q);
-    }
-    for (const q of moving) {
-      this.#unschedulable.delete(q.podInfo.uid);
-      this.#requeue(q);
-    }
+    for (const q of this.#unschedulable.values()) if (now - q.timestamp > this.#maxInUnschedulable) moving.push(q);
+    if (moving.length > 0) this.#moveRequestCycle = this.#schedulingCycle;
+    for (const q of moving) this.#moveUnschedulable(q);
+  }
+
+  /**
+   * Take a pod out of the unschedulable pods to backoffQ or activeQ. A gated pod's PreEnqueue
+   * plugins run first; if one still rejects it, it stays (returns false).
+   */
+  #moveUnschedulable(q: QueuedPodInfo): boolean {
+    const gated = q.gatingPlugin !== undefined;
+    if (gated && this.#runPreEnqueue(q)) return false;
+    this.#unschedulable.delete(q.podInfo.uid);
+    this.#requeue(q, gated);
+    return true;
   }
 
   /** Move pods whose back-off is over to activeQ. */
@@ -372,14 +397,15 @@ export class SchedulingQueue {
     return q.timestamp + this.backoffDuration(q);
   }
 
-  #requeue(q: QueuedPodInfo): void {
+  /** To backoffQ while the pod backs off, else to activeQ (or gated). `checked`: PreEnqueue just passed. */
+  #requeue(q: QueuedPodInfo, checked = false): void {
     const expiry = this.backoffExpiry(q);
     if (expiry > this.#clock.now()) {
       this.#backoffExpiry.set(q, expiry);
       this.#backoff.addOrUpdate(q);
       this.#armBackoffTimer();
     } else {
-      this.#toActiveOrGated(q);
+      this.#toActiveOrGated(q, checked);
     }
   }
 
@@ -401,14 +427,19 @@ export class SchedulingQueue {
     );
   }
 
-  #toActiveOrGated(q: QueuedPodInfo): void {
+  /** Run the pod's PreEnqueue plugins: whether one rejects it (it is then gated by that plugin). */
+  #runPreEnqueue(q: QueuedPodInfo): boolean {
     const rejection = this.#preEnqueue?.(q.podInfo.pod);
-    if (rejection !== undefined) {
-      q.gatingPlugin = rejection.plugin;
+    q.gatingPlugin = rejection?.plugin;
+    return rejection !== undefined;
+  }
+
+  /** To activeQ if the PreEnqueue plugins pass (`checked`: they just did), else to the gated pods. */
+  #toActiveOrGated(q: QueuedPodInfo, checked = false): void {
+    if (!checked && this.#runPreEnqueue(q)) {
       this.#unschedulable.set(q.podInfo.uid, q);
       return;
     }
-    q.gatingPlugin = undefined;
     this.#active.addOrUpdate(q);
     const w = this.#waiters.shift();
     if (w !== undefined) {
