@@ -59,20 +59,27 @@ export interface FieldCause {
 
 /** What the error is about. */
 export interface ErrorDetails {
+  /** The API group of the resource, as in Kubernetes' `StatusDetails.group`; empty or absent for the core group. */
   readonly group?: string;
+  /** The resource, as in Kubernetes' `StatusDetails.kind`: its plural (`deployments`), or for Invalid its kind (`Deployment`). */
   readonly kind?: string;
+  /** The object's name, as in Kubernetes' `StatusDetails.name`. */
   readonly name?: string;
+  /** The object's namespace; absent for a cluster-scoped object. */
   readonly namespace?: string;
+  /** The problems with individual fields, as in Kubernetes' `StatusDetails.causes`. */
   readonly causes?: readonly FieldCause[];
 }
 
 /** Base of every error the API raises. */
 export class ApiError extends Error {
+  /** The class name, e.g. `NotFoundError`. */
   override readonly name: string = 'ApiError';
   /** The reason, as Kubernetes names it. */
   readonly code: ApiErrorCode;
   /** The HTTP status code Kubernetes answers with for this reason. */
   readonly status: number;
+  /** What the error is about: the resource, the object and any field causes. */
   readonly details: ErrorDetails;
 
   constructor(code: ApiErrorCode, message: string, details: ErrorDetails = {}, options?: ErrorOptions) {
@@ -140,16 +147,33 @@ export class ConflictError extends ApiError {
   }
 }
 
-/** 422: the object failed validation; `details.causes` names each field. */
+/** Kubernetes' spelling of a kind in messages: `Deployment.apps`, `Pod` (`schema.GroupKind`). */
+function qualifiedKind(details: ErrorDetails): string {
+  const kind = details.kind ?? 'object';
+  return details.group ? `${kind}.${details.group}` : kind;
+}
+
+/**
+ * A list of field problems as Kubernetes' aggregate error prints them: one problem alone, several
+ * in brackets, duplicates once.
+ */
+function aggregate(causes: readonly FieldCause[]): string {
+  const messages = [...new Set(causes.map((c) => (c.field === '' ? c.message : `${c.field}: ${c.message}`)))];
+  return messages.length === 1 ? (messages[0] ?? '') : `[${messages.join(', ')}]`;
+}
+
+/**
+ * 422: the object failed validation; `details.causes` names each field. `details.kind` is the
+ * kind (`Deployment`), not the resource, as in Kubernetes; the message reads
+ * `Deployment.apps "web" is invalid: spec.replicas: Invalid value: -1: …`.
+ */
 export class InvalidError extends ApiError {
   override readonly name: string = 'InvalidError';
   constructor(details: ErrorDetails & { causes: readonly FieldCause[] }, message?: string) {
     super(
       'Invalid',
       message ??
-        `${details.kind ?? 'object'}${details.name === undefined ? '' : ` "${details.name}"`} is invalid: ${details.causes
-          .map((c) => `${c.field}: ${c.message}`)
-          .join(', ')}`,
+        `${qualifiedKind(details)} "${details.name ?? ''}" is invalid${details.causes.length === 0 ? '' : `: ${aggregate(details.causes)}`}`,
       details,
     );
   }
@@ -173,6 +197,23 @@ export class ForbiddenError extends ApiError {
   override readonly name: string = 'ForbiddenError';
   constructor(message: string, details: ErrorDetails = {}) {
     super('Forbidden', message, details);
+  }
+
+  /**
+   * A refusal worded as Kubernetes words it for an object (`NewForbidden`):
+   * `deployments.apps "web" is forbidden: <reason>`, or `pods is forbidden: <reason>` without a
+   * name. `details.kind` is the resource (plural), as for {@link NotFoundError}.
+   *
+   * @example
+   * ```ts
+   * throw ForbiddenError.forObject({ kind: 'configmaps', name: 'settings' }, 'the team label is required');
+   * ```
+   */
+  static forObject(details: ErrorDetails, reason: string): ForbiddenError {
+    if (details.kind === undefined) return new ForbiddenError(`forbidden: ${reason}`, details);
+    const { name, ...rest } = details;
+    const resource = resourceName(name === undefined || name === '' ? rest : details);
+    return new ForbiddenError(`${resource} is forbidden: ${reason}`, details);
   }
 }
 

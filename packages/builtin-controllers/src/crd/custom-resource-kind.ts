@@ -37,15 +37,20 @@ import { applyDefaults, OBJECT_META_FIELDS, prune, pruneNonNullableNulls } from 
 
 /** An object of a custom kind: TypeMeta, ObjectMeta and whatever its schema allows. */
 export interface CustomResource extends KubeObject {
+  /** The desired state, shaped by the CRD's schema. */
   spec?: unknown;
+  /** The observed state, shaped by the CRD's schema; written through `updateStatus` when the version has a status subresource. */
   status?: unknown;
   [field: string]: unknown;
 }
 
 /** What a client may send for a custom resource: any object with optional TypeMeta and ObjectMeta. */
 export interface CustomResourceInput {
+  /** `<group>/<version>` of a served version; the kind's own when absent. */
   apiVersion?: string;
+  /** The CRD's kind (`spec.names.kind`); the kind's own when absent. */
   kind?: string;
+  /** The object's metadata, cut to ObjectMeta's fields. */
   metadata?: ObjectMeta;
   [field: string]: unknown;
 }
@@ -54,7 +59,9 @@ export interface CustomResourceInput {
 export interface CustomResourceKindDefinition extends KindDefinition<CustomResource, CustomResourceInput> {
   /** The name of the CustomResourceDefinition (`<plural>.<group>`). */
   readonly crdName: string;
+  /** The kind of a list, from the CRD's `spec.names.listKind`; `<kind>List` by default. */
   readonly listKind: string;
+  /** Groups the resource belongs to for `kubectl get <category>`, from `spec.names.categories`. */
   readonly categories: readonly string[];
   /** The version objects are stored in, e.g. `v1`. */
   readonly storageVersion: string;
@@ -62,7 +69,9 @@ export interface CustomResourceKindDefinition extends KindDefinition<CustomResou
   readonly additionalPrinterColumns: readonly kinds.CustomResourceColumnDefinition[];
   /** The version's structural schema. */
   readonly openAPIV3Schema: kinds.JSONSchemaProps;
+  /** Whether the version is marked deprecated (the version's `deprecated`). */
   readonly deprecated: boolean;
+  /** The warning Kubernetes returns to clients of a deprecated version, if the CRD overrides the default one. */
   readonly deprecationWarning?: string;
 }
 

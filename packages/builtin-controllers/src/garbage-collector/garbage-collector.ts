@@ -65,6 +65,7 @@ export const FOREGROUND_DELETION_FINALIZER = 'foregroundDeletion';
 export interface GroupKind {
   /** `''` for the core group. */
   readonly group: string;
+  /** The kind's name, e.g. `Event`. */
   readonly kind: string;
 }
 
@@ -90,8 +91,12 @@ const ABSENT_OWNER_CACHE_SIZE = 500;
 
 /** A reference whose kind the API does not serve (yet): retried with back-off. */
 export class UnknownOwnerKindError extends Error {
+  /** Always `UnknownOwnerKindError`. */
   override readonly name: string = 'UnknownOwnerKindError';
-  constructor(readonly reference: { apiVersion: string; kind: string }) {
+  constructor(
+    /** The `apiVersion` and `kind` of the owner reference. */
+    readonly reference: { apiVersion: string; kind: string },
+  ) {
     super(`unable to resolve the owner kind ${reference.kind} in ${reference.apiVersion}: the API does not serve it`);
   }
 }
@@ -157,6 +162,7 @@ function refString(ref: OwnerReference, namespace: string): string {
  * {@link setupGarbageCollectorController} instead.
  */
 export class GarbageCollector implements Runnable {
+  /** The runnable's name in the manager, as in kube-controller-manager: `garbage-collector`. */
   readonly name = 'garbage-collector';
   readonly needLeaderElection = true;
   readonly #manager: Manager;

@@ -48,8 +48,11 @@ export interface PodBehavior {
 
 /** A node's resources: quantities such as `cpu: '4'`, `memory: '16Gi'`, `pods: 110`. */
 export interface NodeCapacity {
+  /** CPU, in cores or as a quantity (`'4'`, `'3500m'`). */
   readonly cpu?: string | number;
+  /** Memory, in bytes or as a quantity (`'16Gi'`). */
   readonly memory?: string | number;
+  /** The most pods the node runs. */
   readonly pods?: string | number;
   readonly [resource: string]: string | number | undefined;
 }

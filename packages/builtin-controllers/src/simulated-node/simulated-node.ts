@@ -64,6 +64,7 @@ export interface SimulatedNodeOptions {
   readonly allocatable?: NodeCapacity;
   /** Labels besides `kubernetes.io/hostname`, `kubernetes.io/os` and `kubernetes.io/arch`. */
   readonly labels?: Readonly<Record<string, string>>;
+  /** Annotations the Node registers with. */
   readonly annotations?: Readonly<Record<string, string>>;
   /** Taints the node registers with. */
   readonly taints?: readonly kinds.Taint[];
@@ -94,6 +95,7 @@ export interface SimulatedNodeOptions {
 
 /** A running simulated node. See the module documentation. */
 export interface SimulatedNode extends Runnable {
+  /** The Node's name, also the runnable's name in the manager. */
   readonly name: string;
   /** Never leader-elected: every replica of a program runs its nodes. */
   readonly needLeaderElection: false;

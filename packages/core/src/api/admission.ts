@@ -6,6 +6,13 @@
  * validating plugin inspects the final object and throws an {@link ApiError} (usually
  * {@link ForbiddenError} or {@link InvalidError}) to refuse the write; nothing is stored then.
  *
+ * The order of a create or update is Kubernetes': the object is decoded (schema and defaults),
+ * mutating plugins run, the result is decoded again, then the kind prepares it (system fields
+ * such as `uid` and `generation`, a generated name, status reset on create or carried over on
+ * update, kind rules such as a Pod's `qosClass`), it is validated, and validating plugins run last.
+ * So a mutating plugin sees what the client sent, and what it sets is subject to the same rules:
+ * a `status` it sets on a create is reset, as the client's would be.
+ *
  * @example
  * ```ts
  * api.admission.add({
@@ -25,13 +32,16 @@ import type { KubeObject } from '../meta/object-meta.js';
 
 /** The write being admitted. */
 export interface AdmissionRequest {
+  /** The operation, as in Kubernetes' `AdmissionRequest.operation`. */
   readonly operation: 'CREATE' | 'UPDATE' | 'DELETE';
+  /** The kind of the object being written. */
   readonly kind: AnyKind;
   /** `'status'` for a status update, `'binding'` for a pod's binding; absent for the main resource. */
   readonly subresource?: 'status' | 'binding';
   /**
-   * The object as it will be stored. Mutating plugins may change it. For DELETE, the object being
-   * deleted.
+   * The object being written. Mutating plugins see it as the client sent it (decoded, defaulted)
+   * and may change it; validating plugins see it as it will be stored. For DELETE, the object
+   * being deleted.
    */
   readonly object: KubeObject;
   /** The stored object, for UPDATE and DELETE. */

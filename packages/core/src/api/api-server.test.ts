@@ -1,4 +1,5 @@
 import { firstValueFrom, take, toArray, type Observable } from 'rxjs';
+import type { Store } from '../store/store.js';
 import { describe, expect, it } from 'vitest';
 import { memoryStore } from '@harbormaster/store-memory';
 import {
@@ -114,8 +115,12 @@ describe('create', () => {
     expect(err).toBeInstanceOf(InvalidError);
     expect(err.status).toBe(422);
     expect(err.causes.map((c) => c.field)).toContain('spec.template.spec.containers[0].imagee');
+    // Kubernetes' wording: the kind qualified by its group, the name, the causes.
+    expect(err.message).toMatch(/^Deployment\.apps "web" is invalid: spec\.template\.spec\.containers\[0\]\.imagee: /);
+    expect(err.details).toMatchObject({ group: 'apps', kind: 'Deployment', name: 'web' });
     const nameErr = (await client.create(kinds.ConfigMap, { metadata: { name: 'Not_A_Name' } }).catch((e: unknown) => e)) as InvalidError;
     expect(nameErr.causes[0]?.field).toBe('metadata.name');
+    expect(nameErr.message).toMatch(/^ConfigMap "Not_A_Name" is invalid: metadata\.name: Invalid value: "Not_A_Name": /);
     const noName = (await client.create(kinds.ConfigMap, { metadata: {} }).catch((e: unknown) => e)) as InvalidError;
     expect(noName.causes[0]?.message).toMatch(/name or generateName is required/);
     const badLabel = (await client
@@ -142,7 +147,15 @@ describe('create', () => {
     const ns = await client.delete(kinds.Namespace, { name: 'team-a' });
     expect(ns.metadata.deletionTimestamp).toBeDefined();
     expect(ns.status?.phase).toBe('Terminating');
-    await expect(client.create(kinds.ConfigMap, { metadata: { name: 'b', namespace: 'team-a' } })).rejects.toBeInstanceOf(ForbiddenError);
+    const terminating = await client.create(kinds.ConfigMap, { metadata: { name: 'b', namespace: 'team-a' } }).catch((e: unknown) => e);
+    expect(terminating).toBeInstanceOf(ForbiddenError);
+    expect((terminating as Error).message).toBe(
+      'configmaps "b" is forbidden: unable to create new content in namespace team-a because it is being terminated',
+    );
+    const deployments = await client.create(kinds.Deployment, { ...deployment('web'), metadata: { name: 'web', namespace: 'team-a' } }).catch((e: unknown) => e);
+    expect((deployments as Error).message).toBe(
+      'deployments.apps "web" is forbidden: unable to create new content in namespace team-a because it is being terminated',
+    );
   });
 
   it('starts with the default namespaces, which cannot be deleted', async () => {
@@ -151,6 +164,7 @@ describe('create', () => {
     expect(names).toEqual(['default', 'kube-node-lease', 'kube-public', 'kube-system']);
     expect((await client.get(kinds.Namespace, { name: 'default' })).status?.phase).toBe('Active');
     await expect(client.delete(kinds.Namespace, { name: 'default' })).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(client.delete(kinds.Namespace, { name: 'kube-system' })).rejects.toThrow('namespaces "kube-system" is forbidden: this namespace may not be deleted');
   });
 
   it('supports dry run without storing', async () => {
@@ -244,6 +258,18 @@ describe('update', () => {
     expect(viaStatus.status?.replicas).toBe(4);
   });
 
+  it('keeps an immutable ConfigMap immutable', async () => {
+    const { client } = await setup();
+    const cm = await client.create(kinds.ConfigMap, { metadata: { name: 'company' }, data: { name: 'ACME, Inc.' }, immutable: true });
+    const changed = (await client.update(kinds.ConfigMap, { ...cm, data: { name: 'Other' } }).catch((e: unknown) => e)) as InvalidError;
+    expect(changed).toBeInstanceOf(InvalidError);
+    expect(changed.message).toBe('ConfigMap "company" is invalid: data: Forbidden: field is immutable when `immutable` is set');
+    await expect(client.patch(kinds.ConfigMap, { name: 'company' }, { immutable: false })).rejects.toBeInstanceOf(InvalidError);
+    // Metadata may still change.
+    const labelled = await client.patch(kinds.ConfigMap, { name: 'company' }, { metadata: { labels: { tier: 'gold' } } });
+    expect(labelled.metadata.labels).toEqual({ tier: 'gold' });
+  });
+
   it('has no status subresource on ConfigMaps', async () => {
     const { client } = await setup();
     const a = await client.create(kinds.ConfigMap, { metadata: { name: 'a' } });
@@ -333,22 +359,30 @@ describe('delete', () => {
     await client.patch(kinds.ConfigMap, { name: 'f' }, { metadata: { finalizers: null } });
     await expect(client.get(kinds.ConfigMap, { name: 'f' })).rejects.toBeInstanceOf(NotFoundError);
     const seen = await events;
-    expect(seen.map((e) => e.type)).toEqual(['ADDED', 'MODIFIED', 'MODIFIED', 'MODIFIED']);
+    // Removing the last finalizer deletes at once: no MODIFIED with empty finalizers first.
+    expect(seen.map((e) => e.type)).toEqual(['ADDED', 'MODIFIED', 'MODIFIED', 'DELETED']);
     const last = await client.list(kinds.ConfigMap);
     expect(last.items).toHaveLength(0);
   });
 
-  it('emits MODIFIED (finalizers removed) then DELETED', async () => {
+  it('deletes at once when the last finalizer goes: one DELETED carrying the last stored state', async () => {
     const { client } = await setup();
     const created = await client.create(kinds.ConfigMap, { metadata: { name: 'f', finalizers: ['example.com/x'] } });
-    const events = collect(client.watch(kinds.ConfigMap, { resourceVersion: created.metadata.resourceVersion }), 3);
-    await client.delete(kinds.ConfigMap, { name: 'f' });
-    await client.patch(kinds.ConfigMap, { name: 'f' }, { metadata: { finalizers: [] } });
+    const events = collect(client.watch(kinds.ConfigMap, { resourceVersion: created.metadata.resourceVersion }), 2);
+    const deleting = await client.delete(kinds.ConfigMap, { name: 'f' });
+    const finished = await client.patch(kinds.ConfigMap, { name: 'f' }, { metadata: { finalizers: [] } });
+    await expect(client.get(kinds.ConfigMap, { name: 'f' })).rejects.toBeInstanceOf(NotFoundError);
     const seen = await events;
-    expect(seen.map((e) => e.type)).toEqual(['MODIFIED', 'MODIFIED', 'DELETED']);
-    const deleted = seen[2]?.object as kinds.ConfigMap;
-    expect(deleted.metadata.finalizers ?? []).toEqual([]);
-    expect(Number(deleted.metadata.resourceVersion)).toBeGreaterThan(Number(seen[1]?.object.metadata.resourceVersion));
+    expect(seen.map((e) => e.type)).toEqual(['MODIFIED', 'DELETED']);
+    const deleted = seen[1]?.object as kinds.ConfigMap;
+    // As in Kubernetes (errEmptiedFinalizers): the update is never stored, the delete carries the
+    // last stored state, at the revision of the delete.
+    expect(deleted.metadata.finalizers).toEqual(['example.com/x']);
+    expect(deleted.metadata.deletionTimestamp).toBe(deleting.metadata.deletionTimestamp);
+    expect(Number(deleted.metadata.resourceVersion)).toBeGreaterThan(Number(deleting.metadata.resourceVersion));
+    // The update answers with what it asked for, at the revision of the delete.
+    expect(finished.metadata.finalizers ?? []).toEqual([]);
+    expect(finished.metadata.resourceVersion).toBe(deleted.metadata.resourceVersion);
   });
 
   it('adds the orphan or foregroundDeletion finalizer for the propagation policy', async () => {
@@ -493,6 +527,9 @@ describe('watch', () => {
     await client.patch(kinds.ConfigMap, { name: 'o' }, { data: { k: 'v' } });
     const seen = await events;
     expect(seen.map((e) => `${e.type} ${e.object.metadata.name ?? ''}`)).toEqual(['ADDED a', 'DELETED a', 'ADDED o', 'MODIFIED o']);
+    // As Kubernetes' watch cache sends it: the last state that matched, at the revision of the change.
+    expect(seen[1]?.object.metadata.labels).toEqual({ app: 'web' });
+    expect(seen[1]?.object.metadata.resourceVersion).toBe(moved.metadata.resourceVersion);
   });
 
   it('filters watches by field selector', async () => {
@@ -691,5 +728,211 @@ describe('binding', () => {
     await expect(client.bind({ name: 'c' }, { nodeName: 'node-2', uid: 'someone-else' })).rejects.toBeInstanceOf(ConflictError);
     await expect(client.bind({ name: 'c' }, { nodeName: 'Not A Node' })).rejects.toBeInstanceOf(InvalidError);
     await expect(client.bind({ name: 'missing' }, { nodeName: 'node-2' })).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe('null-valued fields, as Go decodes them', () => {
+  // `kubectl create deployment web --image=nginx --dry-run=client -o yaml`
+  const dryRunDeployment = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  creationTimestamp: null
+  labels:
+    app: web
+  name: web
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: web
+  strategy: {}
+  template:
+    metadata:
+      creationTimestamp: null
+      labels:
+        app: web
+    spec:
+      containers:
+      - image: nginx
+        name: nginx
+        resources: {}
+status: {}
+`;
+
+  it('applies kubectl dry-run output twice: created, then unchanged, at generation 1', async () => {
+    const { client, store } = await setup();
+    const [first] = await client.apply(dryRunDeployment);
+    expect(first?.action).toBe('created');
+    expect(first?.object.metadata.generation).toBe(1);
+    const stored = await client.get(kinds.Deployment, { name: 'web' });
+    expect(stored.spec.template.metadata).toEqual({ labels: { app: 'web' } });
+    const revision = await store.revision();
+    const [second] = await client.apply(dryRunDeployment);
+    expect(second?.action).toBe('unchanged');
+    expect(second?.object.metadata.resourceVersion).toBe(first?.object.metadata.resourceVersion);
+    expect(second?.object.metadata.generation).toBe(1);
+    expect(await store.revision()).toBe(revision);
+  });
+
+  it('applies an Event with eventTime: null twice, unchanged the second time', async () => {
+    const { client, store } = await setup();
+    const event = `apiVersion: v1
+kind: Event
+metadata:
+  name: web.187b3d9d8e0f6a21
+  namespace: default
+count: 1
+eventTime: null
+firstTimestamp: "2026-11-25T11:59:00Z"
+lastTimestamp: "2026-11-25T11:59:00Z"
+involvedObject:
+  apiVersion: v1
+  kind: Pod
+  name: web
+  namespace: default
+reason: Scheduled
+message: Successfully assigned default/web to node-1
+source:
+  component: default-scheduler
+type: Normal
+`;
+    const [first] = await client.apply(event);
+    expect(first?.action).toBe('created');
+    expect('eventTime' in (first?.object ?? {})).toBe(false);
+    const revision = await store.revision();
+    const [second] = await client.apply(event);
+    expect(second?.action).toBe('unchanged');
+    expect(second?.object.metadata.resourceVersion).toBe(first?.object.metadata.resourceVersion);
+    expect(await store.revision()).toBe(revision);
+  });
+
+  it('reads labels: null and annotations: null as absent, on create, update and patch', async () => {
+    const { client } = await setup();
+    const input = { metadata: { name: 'a', labels: null, annotations: null }, data: { k: 'v' } } as unknown as kinds.ConfigMap;
+    const created = await client.create(kinds.ConfigMap, input);
+    expect(created.metadata.labels).toBeUndefined();
+    expect(created.metadata.annotations).toBeUndefined();
+    const updated = await client.update(kinds.ConfigMap, { ...created, metadata: { ...created.metadata, labels: null }, data: { k: 'w' } } as unknown as kinds.ConfigMap);
+    expect(updated.data).toEqual({ k: 'w' });
+    expect(updated.metadata.labels).toBeUndefined();
+    // In a merge patch null still means delete.
+    await client.patch(kinds.ConfigMap, { name: 'a' }, { metadata: { labels: { x: '1' } } });
+    const patched = await client.patch(kinds.ConfigMap, { name: 'a' }, { metadata: { labels: null }, data: { k: null } });
+    expect(patched.metadata.labels).toBeUndefined();
+    expect(patched.data ?? {}).toEqual({});
+  });
+});
+
+describe('admission order, as in Kubernetes', () => {
+  it('runs mutating admission before the kind prepares the object: qosClass sees the mutation, status is reset', async () => {
+    const { api, client } = await setup();
+    api.admission.add({
+      name: 'GuaranteedResources',
+      mutate(req) {
+        if (req.operation !== 'CREATE' || req.kind.kind !== 'Pod') return;
+        for (const c of (req.object as kinds.Pod).spec.containers) {
+          c.resources = { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '100m', memory: '64Mi' } };
+        }
+      },
+    });
+    api.admission.add({
+      name: 'FakeStatus',
+      mutate(req) {
+        if (req.kind.kind === 'Deployment' && req.subresource === undefined) (req.object as kinds.Deployment).status = { replicas: 42 };
+      },
+    });
+    const p = await client.create(kinds.Pod, pod('web'));
+    expect(p.status?.qosClass).toBe('Guaranteed');
+    expect(p.status?.phase).toBe('Pending');
+    const d = await client.create(kinds.Deployment, deployment('web'));
+    expect(d.status).toBeUndefined();
+    const scaled = await client.update(kinds.Deployment, { ...d, spec: { ...d.spec, replicas: 5 } });
+    expect(scaled.status).toBeUndefined();
+    expect(scaled.metadata.generation).toBe(2);
+  });
+
+  it('lets a mutating plugin see the object before system fields are set, and validates its result', async () => {
+    const { api, client } = await setup();
+    const seen: { uid?: string | undefined; name?: string | undefined }[] = [];
+    api.admission.add({
+      name: 'Observe',
+      mutate(req) {
+        if (req.operation === 'CREATE') seen.push({ uid: req.object.metadata.uid, name: req.object.metadata.name });
+      },
+    });
+    const cm = await client.create(kinds.ConfigMap, { metadata: { generateName: 'settings-' } });
+    expect(seen).toEqual([{ uid: undefined, name: undefined }]);
+    expect(cm.metadata.name).toMatch(/^settings-/);
+  });
+});
+
+describe('resourceVersion of writes', () => {
+  it('treats an empty resourceVersion as unconditional on update, updateStatus and patch', async () => {
+    const { client } = await setup();
+    const a = await client.create(kinds.ConfigMap, { metadata: { name: 'a' }, data: { v: '1' } });
+    await client.update(kinds.ConfigMap, { ...a, data: { v: '2' } });
+    const updated = await client.update(kinds.ConfigMap, { ...a, metadata: { ...a.metadata, resourceVersion: '' }, data: { v: '3' } });
+    expect(updated.data).toEqual({ v: '3' });
+    const patched = await client.patch(kinds.ConfigMap, { name: 'a' }, { metadata: { resourceVersion: '' }, data: { w: '1' } });
+    expect(patched.data).toEqual({ v: '3', w: '1' });
+    const d = await client.create(kinds.Deployment, deployment('web'));
+    await client.update(kinds.Deployment, { ...d, spec: { ...d.spec, replicas: 4 } });
+    const status = await client.updateStatus(kinds.Deployment, { ...d, metadata: { ...d.metadata, resourceVersion: '' }, status: { replicas: 1 } });
+    expect(status.status?.replicas).toBe(1);
+    expect(status.spec.replicas).toBe(4);
+    // A stale non-empty one is still a conflict.
+    await expect(client.update(kinds.ConfigMap, { ...a, data: { v: '4' } })).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it('returns a deleted object at the revision of the delete, the one its DELETED event carries', async () => {
+    const { client, store } = await setup();
+    const a = await client.create(kinds.ConfigMap, { metadata: { name: 'a' } });
+    await client.create(kinds.ConfigMap, { metadata: { name: 'b' } });
+    const events = collect(client.watch(kinds.ConfigMap, { resourceVersion: a.metadata.resourceVersion }), 2);
+    const deleted = await client.delete(kinds.ConfigMap, { name: 'a' });
+    expect(deleted.metadata.uid).toBe(a.metadata.uid);
+    expect(deleted.metadata.resourceVersion).toBe(String(await store.revision()));
+    const seen = await events;
+    expect(seen[1]?.type).toBe('DELETED');
+    expect(seen[1]?.object.metadata.resourceVersion).toBe(deleted.metadata.resourceVersion);
+  });
+
+  it('finds the revision of a delete when others write right after it', async () => {
+    const clock = new FakeClock(Date.UTC(2026, 10, 25, 12, 0, 0));
+    const inner = memoryStore();
+    let others = 0;
+    // Another writer gets in between every delete and whatever the API server does next.
+    const busy: Store = {
+      get: (key) => inner.get(key),
+      list: (prefix, options) => inner.list(prefix, options),
+      create: (key, value) => inner.create(key, value),
+      update: (key, value, expected) => inner.update(key, value, expected),
+      delete: async (key, expected) => {
+        const last = await inner.delete(key, expected);
+        for (let i = 0; i < 3; i++) await inner.create(`/other/${++others}`, {});
+        return last;
+      },
+      watch: (prefix, after) => inner.watch(prefix, after),
+      compact: (revision) => inner.compact(revision),
+      revision: () => inner.revision(),
+      compactedRevision: () => inner.compactedRevision(),
+      close: () => inner.close(),
+    };
+    const api = createApiServer({ store: busy, clock });
+    await api.ready();
+    const { client } = api;
+    const a = await client.create(kinds.ConfigMap, { metadata: { name: 'a' } });
+    await client.create(kinds.ConfigMap, { metadata: { name: 'b' } });
+    await client.create(kinds.ConfigMap, { metadata: { name: 'f', finalizers: ['example.com/x'] } });
+    const events = collect(client.watch(kinds.ConfigMap, { resourceVersion: a.metadata.resourceVersion }), 5);
+    const deleted = await client.delete(kinds.ConfigMap, { name: 'a' });
+    await client.delete(kinds.ConfigMap, { name: 'f' });
+    const finished = await client.patch(kinds.ConfigMap, { name: 'f' }, { metadata: { finalizers: null } });
+    const seen = (await events).filter((e) => e.type === 'DELETED');
+    expect(seen.map((e) => `${e.object.metadata.name ?? ''} ${e.object.metadata.resourceVersion ?? ''}`)).toEqual([
+      `a ${deleted.metadata.resourceVersion ?? ''}`,
+      `f ${finished.metadata.resourceVersion ?? ''}`,
+    ]);
+    expect(Number(deleted.metadata.resourceVersion)).toBeLessThan(await inner.revision());
   });
 });

@@ -10,6 +10,12 @@
  * chain; and namespaces that must exist (`default`, `kube-system`, `kube-public` and
  * `kube-node-lease` exist from the start).
  *
+ * Writes follow Kubernetes' order: decode (null-valued fields read as absent, as Go decodes them;
+ * schema and defaults), mutating admission, decode again, the kind's preparation (system fields,
+ * status reset or carried over, generation), validation, validating admission, then the store.
+ * Removing the last finalizer of an object being deleted deletes it in the same step, and an
+ * object deleted at once is returned with the resourceVersion of its deletion.
+ *
  * Storage keys are `/registry/<group>/<plural>/<namespace>/<name>` (`core` for the core group;
  * no namespace segment for cluster-scoped kinds), so one backend can hold everything.
  *
@@ -69,7 +75,7 @@ import { applyMergePatch, threeWayMergePatch } from './merge-patch.js';
 import { namespaceLifecycle } from './namespace-lifecycle.js';
 import { compileFieldSelector, type FieldMatcher } from './selectors/field-selector.js';
 import { toSelector, type Selector } from './selectors/label-selector.js';
-import { NO_STATUS_SCHEMA, parseObject, parseStatus, validateObject } from './validation.js';
+import { NO_STATUS_SCHEMA, normalizeNulls, parseObject, parseStatus, validateObject } from './validation.js';
 
 /** The annotation in which `apply` keeps the last applied configuration, as kubectl does. */
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -98,7 +104,9 @@ export interface ApiServer {
   readonly registry: KindRegistry;
   /** The admission chain; add your own plugins here. */
   readonly admission: AdmissionChain;
+  /** The store objects live in, as given in {@link ApiServerOptions.store}. */
   readonly store: Store;
+  /** The source of timestamps (`creationTimestamp`, `deletionTimestamp`) and timers. */
   readonly clock: Clock;
   /** Resolves once the initial namespaces exist (every call waits for it anyway). */
   ready(): Promise<void>;
@@ -124,6 +132,16 @@ const GENERATE_NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 const MAX_GENERATE_ATTEMPTS = 8;
 
 type Obj = KubeObject & Record<string, unknown>;
+
+/** The details of an {@link InvalidError}: Kubernetes names the kind there (`Deployment`), not the resource. */
+function invalidDetails(kind: AnyKind, name?: string, namespace?: string): ErrorDetails {
+  return {
+    group: kind.group,
+    kind: kind.kind,
+    ...(name === undefined ? {} : { name }),
+    ...(namespace === undefined ? {} : { namespace }),
+  };
+}
 
 function details(kind: AnyKind, name?: string, namespace?: string): ErrorDetails {
   return {
@@ -348,17 +366,32 @@ class ApiServerImpl implements ApiServer {
     return this.#create(kind, input, options, false);
   }
 
+  /**
+   * A create, in Kubernetes' order: decode (nulls dropped, schema and defaults), mutating
+   * admission, decode again, then the kind's preparation (system fields, generated name, status
+   * reset, `prepareForCreate`), validation, and validating admission.
+   */
   async #create(kind: AnyKind, input: unknown, options: WriteOptions, bootstrap: boolean): Promise<Obj> {
     if (!isPlainObject(input)) throw new BadRequestError(`a ${kind.kind} must be an object`, details(kind));
-    const obj = cloneJson(input) as Obj;
+    const obj = normalizeNulls(kind, cloneJson(input) as Obj);
     this.#checkType(kind, obj);
     if (!isPlainObject(obj.metadata)) obj.metadata = {};
-    const meta = obj.metadata;
-    if (kind.namespaced) {
-      if (!meta.namespace) meta.namespace = 'default';
-    } else {
-      delete meta.namespace;
+    const namespace = kind.namespaced ? obj.metadata.namespace || 'default' : undefined;
+    setNamespace(obj, namespace);
+    const dryRun = options.dryRun === true;
+
+    let parsed = parseObject(kind, obj) as Obj;
+    if (!bootstrap && this.admission.hasMutating) {
+      const request: AdmissionRequest = { operation: 'CREATE', kind, object: parsed, dryRun };
+      await this.admission.mutate(request);
+      const mutated = normalizeNulls(kind, cloneJson(request.object) as Obj);
+      this.#checkType(kind, mutated);
+      if (!isPlainObject(mutated.metadata)) mutated.metadata = {};
+      setNamespace(mutated, namespace);
+      parsed = parseObject(kind, mutated) as Obj;
     }
+
+    const meta = parsed.metadata;
     const generate = !meta.name && typeof meta.generateName === 'string' && meta.generateName !== '';
     if (generate) meta.name = this.#generateName(meta.generateName as string);
     meta.uid = randomUUID();
@@ -369,21 +402,13 @@ class ApiServerImpl implements ApiServer {
     delete meta.deletionGracePeriodSeconds;
     delete meta.selfLink;
     const strategy = kind.strategy as KindStrategy<KubeObject>;
-    if (kind.subresources.status && !strategy.keepStatusOnCreate) delete obj.status;
-
-    let parsed = parseObject(kind, obj) as Obj;
+    if (kind.subresources.status && !strategy.keepStatusOnCreate) delete parsed.status;
     strategy.prepareForCreate?.(parsed);
-    const request: AdmissionRequest = { operation: 'CREATE', kind, object: parsed, dryRun: options.dryRun === true };
-    if (!bootstrap && this.admission.hasMutating) {
-      await this.admission.mutate(request);
-      parsed = parseObject(kind, request.object) as Obj;
-    }
     validateObject(kind, parsed, undefined);
-    if (!bootstrap) await this.admission.validate({ ...request, object: parsed });
+    if (!bootstrap) await this.admission.validate({ operation: 'CREATE', kind, object: parsed, dryRun });
 
     const name = parsed.metadata.name as string;
-    const namespace = parsed.metadata.namespace;
-    if (options.dryRun === true) return cloneJson(parsed);
+    if (dryRun) return cloneJson(parsed);
     for (let attempt = 1; ; attempt++) {
       try {
         const entry = await this.store.create(this.#key(kind, namespace, parsed.metadata.name as string), parsed as unknown as JsonValue);
@@ -422,7 +447,7 @@ class ApiServerImpl implements ApiServer {
     kind = this.#served(kind);
     await this.#whenReady();
     const obj = this.#inputForKey(kind, input);
-    const rv = obj.metadata.resourceVersion;
+    const rv = preconditionOf(obj.metadata.resourceVersion);
     return this.#write(kind, { name: obj.metadata.name as string, namespace: obj.metadata.namespace }, {
       subresource: undefined,
       dryRun: options.dryRun === true,
@@ -440,7 +465,7 @@ class ApiServerImpl implements ApiServer {
     if (!kind.subresources.status) throw new MethodNotAllowedError(`${kind.plural} has no status subresource`, details(kind));
     await this.#whenReady();
     const obj = this.#inputForKey(kind, input);
-    const rv = obj.metadata.resourceVersion;
+    const rv = preconditionOf(obj.metadata.resourceVersion);
     return this.#write(kind, { name: obj.metadata.name as string, namespace: obj.metadata.namespace }, {
       subresource: 'status',
       dryRun: options.dryRun === true,
@@ -460,7 +485,7 @@ class ApiServerImpl implements ApiServer {
     if (!isPlainObject(patch)) throw new BadRequestError('a merge patch must be a JSON object', details(kind, key.name));
     await this.#whenReady();
     const patchMeta = patch.metadata;
-    const rv = isPlainObject(patchMeta) && typeof patchMeta.resourceVersion === 'string' ? patchMeta.resourceVersion : undefined;
+    const rv = isPlainObject(patchMeta) ? preconditionOf(patchMeta.resourceVersion) : undefined;
     return this.#write(kind, key, {
       subresource: options.subresource,
       dryRun: options.dryRun === true,
@@ -480,7 +505,7 @@ class ApiServerImpl implements ApiServer {
     await this.#whenReady();
     const problems = validateDns1123Subdomain(target.nodeName);
     if (problems.length > 0)
-      throw new InvalidError({ ...details(kind, key.name), causes: problems.map((m) => ({ field: 'target.name', message: `Invalid value: "${target.nodeName}": ${m}`, type: 'FieldValueInvalid' })) });
+      throw new InvalidError({ group: '', kind: 'Binding', name: key.name, causes: problems.map((m) => ({ field: 'target.name', message: `Invalid value: "${target.nodeName}": ${m}`, type: 'FieldValueInvalid' })) });
     return this.#write(kind, key, {
       subresource: 'binding',
       dryRun: options.dryRun === true,
@@ -520,7 +545,9 @@ class ApiServerImpl implements ApiServer {
   /**
    * The update path shared by update, updateStatus, patch and apply: read, build the new object
    * from the current one, keep what the client may not change, validate, admit, write with
-   * compare-and-swap, and retry from the read when the write lost a race and `retry` is set.
+   * compare-and-swap, and retry from the read when the write lost a race and `retry` is set. An
+   * update that leaves an object being deleted with no finalizers deletes it instead, in one step
+   * (Kubernetes' `errEmptiedFinalizers`): watchers see one DELETED with the last stored state.
    */
   async #write(
     kind: AnyKind,
@@ -541,32 +568,39 @@ class ApiServerImpl implements ApiServer {
       // `build` may return objects that share parts with `current`, and preparing the update
       // changes the candidate; so `current` is not handed out again after this point.
       const candidate = op.build(current);
+      if (op.subresource !== 'binding') normalizeNulls(kind, candidate);
       this.#checkType(kind, candidate);
       const stored = entry.value as unknown as Obj;
       const next = await this.#prepareUpdate(kind, candidate, stored, op.subresource, op.dryRun);
       if (jsonEqual(next, stored)) return toObject(entry, kind);
-      if (op.dryRun) return { ...next, metadata: { ...next.metadata, resourceVersion: current.metadata.resourceVersion } };
-      let written: Entry;
+      if (op.dryRun) return withResourceVersion(next, current.metadata.resourceVersion);
+      const deleteNow = this.#shouldDeleteDuringUpdate(kind, next);
       try {
-        written = await this.store.update(storeKey, next as unknown as JsonValue, entry.modRevision);
+        if (deleteNow) {
+          const last = await this.store.delete(storeKey, entry.modRevision);
+          return withResourceVersion(next, String(await this.#deletionRevision(storeKey, last)));
+        }
+        return toObject(await this.store.update(storeKey, next as unknown as JsonValue, entry.modRevision), kind);
       } catch (e) {
         // Like Kubernetes' GuaranteedUpdate: a write that does not name a resourceVersion is
         // re-applied to the newer object for as long as it keeps losing the race.
         if (op.retry && e instanceof StoreError && e.code === 'RevisionConflict') continue;
+        // Deleted meanwhile by someone else: the object is gone either way, as this update wanted.
+        if (deleteNow && e instanceof StoreError && e.code === 'KeyNotFound') return withResourceVersion(next, current.metadata.resourceVersion);
         throw this.#mapStoreError(e, kind, key.name, namespace);
       }
-      if (this.#shouldFinishDeletion(kind, next)) return this.#finishDeletion(kind, storeKey, written);
-      return toObject(written, kind);
     }
   }
 
   /**
    * Build the object to store for an update of `stored` (the frozen stored value, without
-   * resourceVersion) to `candidate`.
+   * resourceVersion) to `candidate`, in Kubernetes' order: decode, mutating admission, decode
+   * again, then the preparation (what the client may not change comes from `stored`; status or
+   * everything but status, by subresource; the kind's `prepareForUpdate`; generation), validation
+   * and validating admission.
    */
   async #prepareUpdate(kind: AnyKind, candidate: Obj, stored: Obj, subresource: 'status' | 'binding' | undefined, dryRun: boolean): Promise<Obj> {
-    const current = stored;
-    const cm = current.metadata;
+    const cm = stored.metadata;
     if (!isPlainObject(candidate.metadata)) candidate.metadata = {};
     const m = candidate.metadata;
     if (m.name !== undefined && m.name !== cm.name)
@@ -586,7 +620,7 @@ class ApiServerImpl implements ApiServer {
     if (subresource === 'status' && !this.admission.hasMutating) {
       // The status subresource changes status only: the rest is the stored, valid object, so
       // only the status needs parsing (a status write is the most frequent write there is).
-      const status = parseStatus(kind, candidate.status, current);
+      const status = parseStatus(kind, candidate.status, stored);
       if (status !== NO_STATUS_SCHEMA) {
         const next = { ...stored } as Obj;
         if (status === undefined) delete next.status;
@@ -596,23 +630,51 @@ class ApiServerImpl implements ApiServer {
       }
     }
 
+    // What the client asked for. Through the status subresource only the status counts, so the
+    // rest comes from the stored object already (mutating plugins see what will be stored).
     let obj: Obj;
     if (subresource === 'status') {
-      // The status subresource changes status only.
-      obj = cloneJson(current);
+      obj = cloneJson(stored);
       if (candidate.status === undefined) delete obj.status;
       else obj.status = cloneJson(candidate.status);
     } else {
       obj = candidate;
+    }
+    setNamespace(obj, cm.namespace);
+    obj.metadata.name = cm.name;
+    let parsed = parseObject(kind, obj) as Obj;
+    if (this.admission.hasMutating) {
+      const request: AdmissionRequest = {
+        operation: 'UPDATE',
+        kind,
+        object: parsed,
+        oldObject: stored,
+        dryRun,
+        ...(subresource === undefined ? {} : { subresource }),
+      };
+      await this.admission.mutate(request);
+      const mutated = normalizeNulls(kind, cloneJson(request.object) as Obj);
+      this.#checkType(kind, mutated);
+      if (!isPlainObject(mutated.metadata)) mutated.metadata = {};
+      parsed = parseObject(kind, mutated) as Obj;
+    }
+
+    // Preparation: the status subresource changes status only; the main resource everything but status.
+    let next: Obj;
+    if (subresource === 'status') {
+      next = cloneJson(stored);
+      if (parsed.status === undefined) delete next.status;
+      else next.status = parsed.status;
+    } else {
+      next = parsed;
       if (kind.subresources.status) {
-        if (current.status === undefined) delete obj.status;
-        else obj.status = cloneJson(current.status);
+        if (stored.status === undefined) delete next.status;
+        else next.status = cloneJson(stored.status);
       }
     }
-    const meta = obj.metadata;
+    const meta = next.metadata;
     meta.name = cm.name;
-    if (kind.namespaced) meta.namespace = cm.namespace;
-    else delete meta.namespace;
+    setNamespace(next, kind.namespaced ? cm.namespace : undefined);
     meta.uid = cm.uid;
     meta.creationTimestamp = cm.creationTimestamp;
     meta.generation = cm.generation;
@@ -623,29 +685,13 @@ class ApiServerImpl implements ApiServer {
     else delete meta.deletionGracePeriodSeconds;
     delete meta.resourceVersion;
     delete meta.selfLink;
-
-    const strategy = kind.strategy as KindStrategy<KubeObject>;
-    let parsed = parseObject(kind, obj) as Obj;
-    const old = stored;
-    if (subresource === undefined) strategy.prepareForUpdate?.(parsed, old);
-    const request: AdmissionRequest = {
-      operation: 'UPDATE',
-      kind,
-      object: parsed,
-      oldObject: old,
-      dryRun,
-      ...(subresource === undefined ? {} : { subresource }),
-    };
-    if (this.admission.hasMutating) {
-      await this.admission.mutate(request);
-      parsed = parseObject(kind, request.object) as Obj;
-    }
+    if (subresource === undefined) (kind.strategy as KindStrategy<KubeObject>).prepareForUpdate?.(next, stored);
     if (cm.deletionTimestamp) {
       const before = new Set(cm.finalizers ?? []);
-      const added = (parsed.metadata.finalizers ?? []).filter((f) => !before.has(f));
+      const added = (meta.finalizers ?? []).filter((f) => !before.has(f));
       if (added.length > 0)
         throw new InvalidError({
-          ...details(kind, cm.name, cm.namespace),
+          ...invalidDetails(kind, cm.name, cm.namespace),
           causes: [
             {
               field: 'metadata.finalizers',
@@ -655,13 +701,24 @@ class ApiServerImpl implements ApiServer {
           ],
         });
     }
-    parsed.metadata.generation = (cm.generation ?? 1) + (specChanged(parsed, old) ? 1 : 0);
-    validateObject(kind, parsed, old);
-    await this.admission.validate({ ...request, object: parsed });
-    return parsed;
+    meta.generation = (cm.generation ?? 1) + (specChanged(next, stored) ? 1 : 0);
+    validateObject(kind, next, stored);
+    await this.admission.validate({
+      operation: 'UPDATE',
+      kind,
+      object: next,
+      oldObject: stored,
+      dryRun,
+      ...(subresource === undefined ? {} : { subresource }),
+    });
+    return next;
   }
 
-  #shouldFinishDeletion(kind: AnyKind, obj: Obj): boolean {
+  /**
+   * Whether an update leaves `obj` to be deleted at once: being deleted, no finalizers left, and
+   * not waiting for anything else (Kubernetes' `ShouldDeleteDuringUpdate`).
+   */
+  #shouldDeleteDuringUpdate(kind: AnyKind, obj: Obj): boolean {
     if (!obj.metadata.deletionTimestamp) return false;
     if ((obj.metadata.finalizers ?? []).length > 0) return false;
     const strategy = kind.strategy as KindStrategy<KubeObject>;
@@ -670,15 +727,31 @@ class ApiServerImpl implements ApiServer {
     return !(obj.metadata.deletionGracePeriodSeconds !== undefined && obj.metadata.deletionGracePeriodSeconds !== null && obj.metadata.deletionGracePeriodSeconds > 0);
   }
 
-  /** The last finalizer is gone from an object being deleted: remove it (Kubernetes writes the update, then deletes). */
-  async #finishDeletion(kind: AnyKind, storeKey: string, written: Entry): Promise<Obj> {
+  /**
+   * The revision at which the store deleted a key whose last entry was `last`. The Store contract
+   * resolves a delete with the entry as it was, so the revision of the delete is read back: it is
+   * the current revision when nothing else was written since; otherwise it is found by bisection
+   * between the two, reading the key at past revisions (it holds `last` before the delete, and is
+   * absent or a newer incarnation from the delete on). If that history is compacted already, the
+   * current revision is the answer: an upper bound.
+   */
+  async #deletionRevision(storeKey: string, last: Entry): Promise<number> {
+    const now = await this.store.revision();
+    let low = last.modRevision + 1;
+    let high = now;
     try {
-      await this.store.delete(storeKey, written.modRevision);
+      while (low < high) {
+        const mid = Math.floor((low + high) / 2);
+        // `storeKey` is the first key of the prefix `storeKey`, so one item says whether it existed.
+        const [item] = (await this.store.list(storeKey, { revision: mid, limit: 1 })).items;
+        if (item !== undefined && item.key === storeKey && item.createRevision === last.createRevision) low = mid + 1;
+        else high = mid;
+      }
     } catch (e) {
-      // Someone wrote in between; their write decides (it will finish the deletion if it is due).
-      if (!(e instanceof StoreError && (e.code === 'RevisionConflict' || e.code === 'KeyNotFound'))) throw e;
+      if (e instanceof CompactedError) return now;
+      throw e;
     }
-    return toObject(written, kind);
+    return low;
   }
 
   // ---------------------------------------------------------------- delete
@@ -742,8 +815,10 @@ class ApiServerImpl implements ApiServer {
       if (options.dryRun === true) return immediate ? current : { ...next, metadata: { ...next.metadata, resourceVersion: current.metadata.resourceVersion } };
       try {
         if (immediate) {
-          await this.store.delete(storeKey, entry.modRevision);
-          return current;
+          // The last state, at the revision of the delete (as Kubernetes' etcd3 store answers), so
+          // that a caller can wait for a cache to have seen the deletion.
+          const last = await this.store.delete(storeKey, entry.modRevision);
+          return withResourceVersion(current, String(await this.#deletionRevision(storeKey, last)));
         }
         if (jsonEqual(next, entry.value)) return current;
         const written = await this.store.update(storeKey, next as unknown as JsonValue, entry.modRevision);
@@ -838,8 +913,11 @@ class ApiServerImpl implements ApiServer {
         else if (now) type = 'ADDED';
         else if (before) type = 'DELETED';
         else return;
-        // A deleted object's last state, at the revision of the delete.
-        subscriber.next({ type, object: toObject(ev.entry, k) });
+        // A deleted object's last state, at the revision of the delete; an object that stopped
+        // matching is DELETED in its last matching state, at the revision of the change (as
+        // Kubernetes' watch cache sends it).
+        const object = ev.type === 'updated' && type === 'DELETED' ? toObject({ ...ev.prev, modRevision: ev.revision }, k) : toObject(ev.entry, k);
+        subscriber.next({ type, object });
       };
 
       this.#watches.add(complete);
@@ -885,7 +963,7 @@ class ApiServerImpl implements ApiServer {
 
   // ---------------------------------------------------------------- apply
 
-  async apply(manifests: string | Manifest | readonly Manifest[], options: ApplyOptions = {}): Promise<ApplyResult[]> {
+  async apply(manifests: string | Manifest | KubeObject | readonly (Manifest | KubeObject)[], options: ApplyOptions = {}): Promise<ApplyResult[]> {
     await this.#whenReady();
     const objects: readonly KubeObject[] =
       typeof manifests === 'string'
@@ -905,7 +983,7 @@ class ApiServerImpl implements ApiServer {
     if (!isPlainObject(modified.metadata)) modified.metadata = {};
     if (kind.namespaced && !modified.metadata.namespace) modified.metadata.namespace = options.namespace ?? 'default';
     if (typeof modified.metadata.name !== 'string' || modified.metadata.name === '')
-      throw new InvalidError({ ...details(kind), causes: [{ field: 'metadata.name', message: 'Required value: apply needs a name', type: 'FieldValueRequired' }] });
+      throw new InvalidError({ ...invalidDetails(kind), causes: [{ field: 'metadata.name', message: 'Required value: apply needs a name', type: 'FieldValueRequired' }] });
     // The last applied configuration is the manifest itself, without its own annotation.
     const annotations = { ...(modified.metadata.annotations ?? {}) };
     delete annotations[LAST_APPLIED_ANNOTATION];
@@ -974,6 +1052,28 @@ class ApiServerImpl implements ApiServer {
      
     return client;
   }
+}
+
+/**
+ * The resourceVersion a write is conditional on: an empty or absent one makes it unconditional, as
+ * in Kubernetes.
+ */
+function preconditionOf(rv: unknown): string | undefined {
+  return typeof rv === 'string' && rv !== '' ? rv : undefined;
+}
+
+/** `obj` with `metadata.resourceVersion` set (or removed, for `undefined`), as a new object. */
+function withResourceVersion(obj: Obj, resourceVersion: string | undefined): Obj {
+  const out = cloneJson(obj);
+  if (resourceVersion === undefined) delete out.metadata.resourceVersion;
+  else out.metadata.resourceVersion = resourceVersion;
+  return out;
+}
+
+/** The namespace of the request: set on a namespaced object, removed from a cluster-scoped one. */
+function setNamespace(obj: Obj, namespace: string | undefined): void {
+  if (namespace === undefined) delete obj.metadata.namespace;
+  else obj.metadata.namespace = namespace;
 }
 
 function stripResourceVersion(obj: Obj): Obj {

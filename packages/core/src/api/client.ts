@@ -18,9 +18,11 @@ import type { FieldSelector } from './selectors/field-selector.js';
 
 /** A list of objects, as Kubernetes returns it (`PodList`, …). */
 export interface ObjectList<T> {
+  /** The kind's group and version, e.g. `apps/v1`. */
   readonly apiVersion: string;
   /** `<Kind>List`. */
   readonly kind: string;
+  /** Kubernetes' `ListMeta`: where the list was read and how to get the next page. */
   readonly metadata: {
     /** The revision the list was read at: watch from it to follow later changes. */
     readonly resourceVersion: string;
@@ -29,6 +31,7 @@ export interface ObjectList<T> {
     /** How many more objects remain (without selectors only). */
     readonly remainingItemCount?: number;
   };
+  /** The objects (of this page, with `limit`). */
   readonly items: T[];
 }
 
@@ -79,12 +82,15 @@ export interface WatchOptions extends SelectOptions {
 /**
  * One watch event. ADDED, MODIFIED and DELETED carry the object (DELETED: its last state, with the
  * resourceVersion of the deletion). An object that stops matching the watch's selectors is seen as
- * DELETED, and one that starts matching as ADDED. A BOOKMARK carries an object of the kind with
+ * DELETED (in its last matching state, with the resourceVersion of the change), and one that
+ * starts matching as ADDED. A BOOKMARK carries an object of the kind with
  * only `apiVersion`, `kind` and `metadata.resourceVersion` set (and, after the initial events, the
  * annotation `k8s.io/initial-events-end: "true"`), as in client-go.
  */
 export interface WatchEvent<T> {
+  /** What happened, as in Kubernetes' `watch.EventType`. */
   readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
+  /** The object after the change (for DELETED its last state, for BOOKMARK only its resourceVersion). */
   readonly object: T;
 }
 
@@ -128,7 +134,9 @@ export type Manifest = KubeObject & { readonly [field: string]: unknown };
 
 /** What `apply` did to one object, as `kubectl apply` reports it. */
 export interface ApplyResult {
+  /** `created`, `configured` (updated) or `unchanged`, as `kubectl apply` prints it. */
   readonly action: 'created' | 'configured' | 'unchanged';
+  /** The object as the apply left it (as it would be stored, for a dry run). */
   readonly object: KubeObject;
 }
 
@@ -157,9 +165,10 @@ export interface Client {
 
   /**
    * Replace an object. With `metadata.resourceVersion` set, the update succeeds only if the object
-   * has not changed since (409 Conflict otherwise); without it, the update is unconditional. For
-   * kinds with a status subresource, `status` is ignored: use {@link Client.updateStatus}. An update
-   * that changes nothing writes nothing and keeps the resourceVersion.
+   * has not changed since (409 Conflict otherwise); without it (or with `''`), the update is
+   * unconditional. For kinds with a status subresource, `status` is ignored: use
+   * {@link Client.updateStatus}. An update that changes nothing writes nothing and keeps the
+   * resourceVersion. Null-valued fields read as absent, as Kubernetes decodes them.
    * @throws {@link NotFoundError}, {@link ConflictError}, {@link InvalidError}.
    */
   update<K extends AnyKind>(kind: K, object: TypeOf<K> | InputOf<K>, options?: WriteOptions): Promise<TypeOf<K>>;
@@ -172,13 +181,16 @@ export interface Client {
 
   /**
    * Apply a JSON merge patch (RFC 7386) to an object. Retried internally on conflicting writes
-   * unless the patch sets `metadata.resourceVersion`.
+   * unless the patch sets `metadata.resourceVersion` (to something other than `''`).
    */
   patch<K extends AnyKind>(kind: K, key: ObjectKey, patch: MergePatch<TypeOf<K>>, options?: PatchOptions): Promise<TypeOf<K>>;
 
   /**
    * Delete an object. If it has finalizers (or a graceful deletion period), it only gets a
-   * `deletionTimestamp` and stays until they are done; the returned object says which.
+   * `deletionTimestamp` and stays until they are done; the returned object says which. An object
+   * deleted at once is returned in its last state with the resourceVersion of the deletion, the
+   * one its DELETED watch event carries. An update that removes the last finalizer of an object
+   * being deleted deletes it the same way.
    * @throws {@link NotFoundError}, {@link ConflictError} (a failed precondition).
    */
   delete<K extends AnyKind>(kind: K, key: ObjectKey, options?: DeleteOptions): Promise<TypeOf<K>>;
@@ -202,7 +214,7 @@ export interface Client {
    * manifests twice changes nothing), a changed field is updated, and a field removed from the
    * manifest since the last apply is removed (the last applied configuration is kept in the
    * `kubectl.kubernetes.io/last-applied-configuration` annotation).
-   * @param manifests Multi-document YAML, or objects.
+   * @param manifests Multi-document YAML, or objects (such as `loadManifests` returns).
    */
-  apply(manifests: string | Manifest | readonly Manifest[], options?: ApplyOptions): Promise<ApplyResult[]>;
+  apply(manifests: string | Manifest | KubeObject | readonly (Manifest | KubeObject)[], options?: ApplyOptions): Promise<ApplyResult[]>;
 }

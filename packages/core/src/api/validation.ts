@@ -110,6 +110,40 @@ function invalid(kind: AnyKind, obj: unknown, causes: readonly FieldCause[]): In
 }
 
 /**
+ * Drop null-valued object fields, all the way down (inside arrays too; array elements stay), as
+ * Go's JSON decoding into typed structs does. Changes `value` in place and returns it.
+ */
+export function dropNullFields<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    for (const item of value) dropNullFields(item as unknown);
+    return value;
+  }
+  const obj = value as Record<string, unknown>;
+  for (const key of Object.keys(obj)) {
+    const v = obj[key];
+    if (v === null) delete obj[key];
+    else dropNullFields(v);
+  }
+  return value;
+}
+
+/**
+ * An object as the API reads it before parsing: without null-valued fields, unless the kind keeps
+ * them ({@link KindStrategy.keepNulls}); `metadata` is ObjectMeta for every kind, so its nulls go
+ * always. Changes `obj` in place and returns it.
+ */
+export function normalizeNulls<T>(kind: AnyKind, obj: T): T {
+  if ((kind.strategy as KindStrategy<KubeObject>).keepNulls !== true) return dropNullFields(obj);
+  if (obj !== null && typeof obj === 'object' && !Array.isArray(obj)) {
+    const meta = (obj as Record<string, unknown>)['metadata'];
+    if (meta === null) delete (obj as Record<string, unknown>)['metadata'];
+    else dropNullFields(meta);
+  }
+  return obj;
+}
+
+/**
  * Parse an object with its kind's schema (applying defaults) and the kind's cross-field defaults.
  * Returns a new object; `input` is not changed.
  * @throws {@link InvalidError} with one cause per problem.

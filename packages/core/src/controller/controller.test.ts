@@ -5,7 +5,9 @@ import { createTestEnv } from '../testing/test-env.js';
 import { controller } from './builder.js';
 import { generationChanged } from './predicates.js';
 import { setControllerReference } from './owner-references.js';
-import { terminalError, type Request } from './reconciler.js';
+import { jsonLogger } from '../observability/logger.js';
+import { noopMetrics, type Metrics } from '../observability/metrics.js';
+import { isTerminalError, terminalError, type Request } from './reconciler.js';
 
 const env = () => createTestEnv({ store: memoryStore() });
 const key = (r: Request) => (r.namespace ? `${r.namespace}/${r.name}` : r.name);
@@ -15,6 +17,8 @@ describe('controller', () => {
     const e = await env();
     await e.client.create(kinds.ConfigMap, { metadata: { name: 'before' }, data: { v: '1' } });
     const seen: string[] = [];
+    // What the cache said right after each write (an expect in the reconciler would only make it retry).
+    const readBack: string[] = [];
     controller(e.manager)
       .for(kinds.ConfigMap)
       .complete(async (req, ctx) => {
@@ -22,14 +26,15 @@ describe('controller', () => {
         const cm = await ctx.cache.get(kinds.ConfigMap, req);
         if (cm === undefined || cm.data?.['done'] === 'yes') return;
         await ctx.client.patch(kinds.ConfigMap, req, { data: { done: 'yes' } });
-        // Read your own write: the cache already has it.
-        expect((await ctx.cache.get(kinds.ConfigMap, req))?.data?.['done']).toBe('yes');
+        readBack.push(`${key(req)}: ${(await ctx.cache.get(kinds.ConfigMap, req))?.data?.['done'] ?? 'stale'}`);
       });
     await e.start();
     await e.client.create(kinds.ConfigMap, { metadata: { name: 'after' }, data: { v: '1' } });
     await e.eventually(async () => (await e.client.get(kinds.ConfigMap, { name: 'after' })).data?.['done'] === 'yes');
     expect((await e.client.get(kinds.ConfigMap, { name: 'before' })).data?.['done']).toBe('yes');
     expect(seen.filter((k) => k === 'default/before').length).toBeGreaterThanOrEqual(1);
+    // Read your own write: the cache had each write as soon as it returned.
+    expect(readBack.sort()).toEqual(['default/after: yes', 'default/before: yes']);
     await e.stop();
     expect(e.clock.pendingTimers).toBe(0);
   });
@@ -55,21 +60,76 @@ describe('controller', () => {
     await e.stop();
   });
 
-  it('does not retry a terminal error', async () => {
-    const e = await env();
-    let calls = 0;
+  it('does not retry a terminal error, even one wrapped in a cause, and counts it as a reconcile error', async () => {
+    const counted = { errors: 0, terminal: 0 };
+    const metrics: Metrics = {
+      ...noopMetrics,
+      reconcileErrors: { inc: () => void counted.errors++ },
+      terminalReconcileErrors: { inc: () => void counted.terminal++ },
+    };
+    const e = await createTestEnv({ store: memoryStore(), manager: { metrics } });
+    const calls: string[] = [];
     controller(e.manager)
       .for(kinds.ConfigMap)
-      .complete(async () => {
+      .complete(async (req) => {
+        calls.push(req.name);
+        const cause = terminalError(new Error('spec can never work'));
+        throw req.name === 'plain' ? cause : new Error('syncing wrapped', { cause: new Error('validating', { cause }) });
+      });
+    await e.start();
+    await e.client.create(kinds.ConfigMap, { metadata: { name: 'plain' } });
+    await e.client.create(kinds.ConfigMap, { metadata: { name: 'wrapped' } });
+    await e.eventually(() => calls.length === 2);
+    await e.clock.advance(10 * 60_000);
+    expect(calls.sort()).toEqual(['plain', 'wrapped']);
+    // controller-runtime counts a terminal error in reconcile_errors_total too.
+    expect(counted).toEqual({ errors: 2, terminal: 2 });
+    await e.stop();
+  });
+
+  it('logs a failed reconcile as a warning, but a 409 Conflict (an expected race) at info', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = jsonLogger({ level: 'debug', write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) });
+    const e = await createTestEnv({ store: memoryStore(), manager: { logger } });
+    let calls = 0;
+    controller(e.manager)
+      .named('racer')
+      .for(kinds.ConfigMap)
+      .complete(async (req, ctx) => {
         calls++;
-        throw terminalError(new Error('spec can never work'));
+        const cm = await ctx.client.get(kinds.ConfigMap, req);
+        if (calls === 1) {
+          // Someone else writes in between: our update carries a stale resourceVersion.
+          await ctx.client.patch(kinds.ConfigMap, req, { data: { other: 'writer' } });
+          await ctx.client.update(kinds.ConfigMap, { ...cm, data: { mine: 'yes' } });
+        }
+        if (calls === 2) throw new Error('remote system unavailable');
       });
     await e.start();
     await e.client.create(kinds.ConfigMap, { metadata: { name: 'x' } });
-    await e.eventually(() => calls === 1);
-    await e.clock.advance(10 * 60_000);
-    expect(calls).toBe(1);
+    await e.eventually(() => calls >= 3);
+    const failures = lines.filter((l) => l['controller'] === 'racer' && String(l['msg']).includes('retrying'));
+    expect(failures.map((l) => [l['level'], (l['err'] as { name: string }).name])).toEqual([
+      ['info', 'ConflictError'],
+      ['warn', 'Error'],
+    ]);
     await e.stop();
+  });
+
+  it('isTerminalError follows the cause chain', () => {
+    const terminal = terminalError(new Error('bad spec'));
+    expect(isTerminalError(terminal)).toBe(true);
+    expect(isTerminalError(new Error('outer', { cause: new Error('middle', { cause: terminal }) }))).toBe(true);
+    expect(isTerminalError(new Error('plain'))).toBe(false);
+    expect(isTerminalError(new Error('outer', { cause: 'a string' }))).toBe(false);
+    expect(isTerminalError(terminal.message)).toBe(false);
+    expect(isTerminalError(undefined)).toBe(false);
+    // A cycle in the chain ends the search.
+    const a = new Error('a');
+    const b = new Error('b', { cause: a });
+    (a as { cause?: unknown }).cause = b;
+    expect(isTerminalError(a)).toBe(false);
+    expect(terminalError(terminal)).toBe(terminal);
   });
 
   it('maps owned objects to their controller owner and other kinds through watches()', async () => {

@@ -4,7 +4,11 @@
  *
  * - One reconcile per key at a time; a key that changes while it is reconciled runs again after.
  * - A thrown error retries with the queue's per-item back-off (5 ms doubling to 1000 s, within an
- *   overall 10 qps, burst 100); a {@link TerminalError} is logged and not retried.
+ *   overall 10 qps, burst 100); a {@link TerminalError} (or an error whose `cause` chain holds one)
+ *   is logged and not retried. Both count in `controller_runtime_reconcile_errors_total`; terminal
+ *   ones also in `controller_runtime_terminal_reconcile_errors_total`, as in controller-runtime.
+ *   Failures are logged as warnings (terminal ones as errors), except a 409 Conflict, an expected
+ *   race under optimistic concurrency, which is logged at `info`.
  * - `{ requeueAfter }` reconciles again after that long; success forgets the back-off.
  * - Every reconcile gets an AbortSignal, aborted when the controller stops. `start(signal)`
  *   resolves once every running reconcile has returned and no timer is left.
@@ -16,6 +20,7 @@
  */
 import { systemClock, type Clock } from '../clock/clock.js';
 import type { Client } from '../api/client.js';
+import { isConflict } from '../errors.js';
 import type { EventRecorder } from '../events/event-recorder.js';
 import type { AnyKind, TypeOf } from '../kinds/kind.js';
 import type { KubeObject } from '../meta/object-meta.js';
@@ -49,6 +54,7 @@ export interface Runnable {
  * may ask for a request to be queued after a delay (to batch bursts of updates).
  */
 export interface Source {
+  /** Begin feeding requests to `enqueue`; returns a function that stops. */
   start(enqueue: (request: Request, delayMs?: number) => void): () => void;
   /** Resolves true once the source's cache has synced. */
   waitForSync(signal: AbortSignal): Promise<boolean>;
@@ -58,6 +64,7 @@ export interface Source {
 export interface InformerSourceOptions<T extends KubeObject> {
   /** The requests for an object (the object's own key, its owner's, …). */
   readonly map: (obj: T) => readonly Request[];
+  /** Filters on the events: an event that any predicate rejects queues nothing. @default [] */
   readonly predicates?: readonly Predicate<T>[];
   /**
    * Queue the requests of update events this long after the update, collapsing a burst of
@@ -99,9 +106,13 @@ export function informerSource<K extends AnyKind>(informer: Informer<K>, options
 export interface ControllerOptions {
   /** Unique among the controllers of a manager; used in logs and metrics. */
   readonly name: string;
+  /** What each request is handed to. */
   readonly reconciler: Reconciler;
+  /** The client that reconcilers write through, passed on in {@link ReconcileContext.client}. */
   readonly client: Client;
+  /** The cache that reconcilers read from, passed on in {@link ReconcileContext.cache}. */
   readonly cache: CachedReader;
+  /** Records Kubernetes Events, passed on in {@link ReconcileContext.recorder}. */
   readonly recorder: EventRecorder;
   /** How many different keys may reconcile at once. @default 1 */
   readonly maxConcurrentReconciles?: number;
@@ -119,8 +130,10 @@ export interface ControllerOptions {
 
 /** A controller. See the module documentation. */
 export class Controller implements Runnable {
+  /** The name from {@link ControllerOptions.name}. */
   readonly name: string;
   readonly needLeaderElection: boolean;
+  /** The work queue of request keys (`namespace/name`, or `name` when cluster-scoped). */
   readonly queue: WorkQueue<string>;
   readonly #options: ControllerOptions;
   readonly #clock: Clock;
@@ -234,10 +247,15 @@ export class Controller implements Runnable {
       } else if (isTerminalError(e)) {
         log.error({ err: e }, 'reconcile failed with a terminal error; not retrying');
         this.queue.forget(key);
+        this.#metrics.reconcileErrors.inc(labels);
         this.#metrics.terminalReconcileErrors.inc(labels);
         this.#metrics.reconcileTotal.inc({ ...labels, result: 'error' });
       } else {
-        log.warn({ err: e, retries: this.queue.numRequeues(key) }, 'reconcile failed; retrying with back-off');
+        const fields = { err: e, retries: this.queue.numRequeues(key) };
+        // A 409 Conflict is optimistic concurrency at work (the object changed since it was read),
+        // not a failure to warn about; the retry reads the new version.
+        if (isConflict(e)) log.info(fields, 'reconcile hit a conflict; retrying with back-off');
+        else log.warn(fields, 'reconcile failed; retrying with back-off');
         this.queue.addRateLimited(key);
         this.#metrics.reconcileErrors.inc(labels);
         this.#metrics.reconcileTotal.inc({ ...labels, result: 'error' });

@@ -16,9 +16,12 @@ import type { KubeObject, OwnerReference } from '../meta/object-meta.js';
 
 /** The object already has a different controller owner. */
 export class AlreadyOwnedError extends Error {
+  /** Always `AlreadyOwnedError`. */
   override readonly name: string = 'AlreadyOwnedError';
   constructor(
+    /** The name of the object. */
     readonly object: string,
+    /** The object's existing controller reference (the one with `controller: true`). */
     readonly owner: OwnerReference,
   ) {
     super(`Object ${object} is already owned by another ${owner.kind} controller ${owner.name}`);

@@ -15,8 +15,11 @@ import { jsonEqual } from '../util/json.js';
 
 /** Decides which events of a source are enqueued. */
 export interface Predicate<T extends KubeObject = KubeObject> {
+  /** Whether to enqueue the creation of `obj` (also an object first seen by the informer). */
   create?(obj: T): boolean;
+  /** Whether to enqueue the change from `oldObj` to `newObj`. */
   update?(oldObj: T, newObj: T): boolean;
+  /** Whether to enqueue the deletion of `obj` (its last known state). */
   delete?(obj: T): boolean;
 }
 

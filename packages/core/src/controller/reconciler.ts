@@ -49,6 +49,7 @@ export interface ReconcileContext {
   readonly log: Logger;
   /** Records Kubernetes Events about objects. */
   readonly recorder: EventRecorder;
+  /** The controller's clock: use it, not `Date.now()`, for timestamps and `requeueAfter` decisions. */
   readonly clock: Clock;
   /** The controller's name. */
   readonly controller: string;
@@ -56,6 +57,10 @@ export interface ReconcileContext {
 
 /** Reconciles objects of one kind. */
 export interface Reconciler {
+  /**
+   * Make the object `request` names as it should be. Resolve with what to do next, throw to be
+   * retried with back-off, or throw a {@link terminalError} to stop retrying.
+   */
   reconcile(request: Request, context: ReconcileContext): Promise<Result>;
 }
 
@@ -69,6 +74,7 @@ export function reconcilerFunc(fn: ReconcileFunc): Reconciler {
 
 /** An error that retrying will not fix: the controller logs it and does not requeue. */
 export class TerminalError extends Error {
+  /** Always `TerminalError`. */
   override readonly name: string = 'TerminalError';
 }
 
@@ -82,9 +88,18 @@ export function terminalError(error: unknown): TerminalError {
   return new TerminalError(message, { cause: error });
 }
 
-/** Whether `e` is (or wraps) a {@link TerminalError}. */
-export function isTerminalError(e: unknown): e is TerminalError {
-  return e instanceof TerminalError;
+/**
+ * Whether `e` is a {@link TerminalError} or wraps one: the `cause` chain is followed (as Go's
+ * `errors.As` follows wrapped errors), so `new Error('syncing', { cause: terminalError(e) })` is
+ * terminal too.
+ */
+export function isTerminalError(e: unknown): boolean {
+  const seen = new Set<unknown>();
+  for (let current = e; current instanceof Error && !seen.has(current); current = current.cause) {
+    if (current instanceof TerminalError) return true;
+    seen.add(current);
+  }
+  return false;
 }
 
 /** The work queue key of a request: `namespace/name`, or `name` when cluster-scoped. */

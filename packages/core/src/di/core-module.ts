@@ -30,7 +30,6 @@ import { ContainerModule } from 'inversify';
 import { createApiServer } from '../api/api-server.js';
 import { systemClock } from '../clock/clock.js';
 import { createManager } from '../manager/manager.js';
-import { silentLogger } from '../observability/logger.js';
 import { noopMetrics } from '../observability/metrics.js';
 import { TOKENS } from './tokens.js';
 
@@ -50,9 +49,11 @@ export function coreModule(): ContainerModule {
     bind(TOKENS.Manager)
       .toDynamicValue((ctx) => {
         const leaderElection = ctx.get(TOKENS.LeaderElection, { optional: true });
+        const logger = ctx.get(TOKENS.Logger, { optional: true });
         const manager = createManager({
           api: ctx.get(TOKENS.ApiServer),
-          logger: ctx.get(TOKENS.Logger, { optional: true }) ?? silentLogger,
+          // Without a Logger binding the manager's default applies: warnings and errors on stderr.
+          ...(logger === undefined ? {} : { logger }),
           metrics: ctx.get(TOKENS.Metrics, { optional: true }) ?? noopMetrics,
           ...(leaderElection === undefined ? {} : { leaderElection }),
         });

@@ -27,7 +27,7 @@ export const TOKENS = {
   Store: Symbol.for('harbormaster.Store') as ServiceIdentifier<Store>,
   /** The clock. @default systemClock */
   Clock: Symbol.for('harbormaster.Clock') as ServiceIdentifier<Clock>,
-  /** The logger. @default silentLogger */
+  /** The logger. @default warnings and errors as JSON lines on stderr (the manager's default) */
   Logger: Symbol.for('harbormaster.Logger') as ServiceIdentifier<Logger>,
   /** The metrics. @default noopMetrics */
   Metrics: Symbol.for('harbormaster.Metrics') as ServiceIdentifier<Metrics>,

@@ -61,7 +61,10 @@ export function cacheKey(obj: KubeObject): string {
 
 interface Index<T> {
   readonly fn: IndexFunc<T>;
+  /** Index value → keys of the objects with that value. */
   readonly values: Map<string, Set<string>>;
+  /** Key → the index values computed when the object was stored (so removal never calls `fn` again). */
+  readonly byKey: Map<string, readonly string[]>;
 }
 
 const builtinIndexes: Record<string, IndexFunc<KubeObject>> = {
@@ -77,7 +80,7 @@ export class Cache<T extends KubeObject> implements CacheReader<T> {
   readonly #indexes = new Map<string, Index<T>>();
 
   constructor(indexers: Readonly<Record<string, IndexFunc<T>>> = {}) {
-    for (const [name, fn] of Object.entries(builtinIndexes)) this.#indexes.set(name, { fn, values: new Map() });
+    for (const [name, fn] of Object.entries(builtinIndexes)) this.#indexes.set(name, { fn, values: new Map(), byKey: new Map() });
     for (const [name, fn] of Object.entries(indexers)) this.addIndex(name, fn);
   }
 
@@ -92,9 +95,11 @@ export class Cache<T extends KubeObject> implements CacheReader<T> {
       if (existing.fn === fn) return;
       throw new Error(`the cache has a different index named ${name} already`);
     }
-    const index: Index<T> = { fn, values: new Map() };
+    const index: Index<T> = { fn, values: new Map(), byKey: new Map() };
+    // Compute every value first: a throwing function leaves the cache as it was.
+    const computed = [...this.#items].map(([key, obj]) => [key, fn(obj)] as const);
     this.#indexes.set(name, index);
-    for (const [key, obj] of this.#items) this.#indexInto(index, key, obj);
+    for (const [key, values] of computed) this.#indexInto(index, key, values);
   }
 
   get size(): number {
@@ -160,13 +165,21 @@ export class Cache<T extends KubeObject> implements CacheReader<T> {
     return out;
   }
 
-  /** Insert or replace an object. Returns the object it replaced, if any. */
+  /**
+   * Insert or replace an object. Returns the object it replaced, if any.
+   * @throws whatever an index function throws; the cache is then unchanged.
+   */
   upsert(obj: T): T | undefined {
     const key = cacheKey(obj);
+    // Compute every index value before changing anything, so a throwing index function cannot
+    // leave the object half indexed.
+    const computed = [...this.#indexes.values()].map((index) => [index, index.fn(obj)] as const);
     const old = this.#items.get(key);
-    if (old !== undefined) for (const index of this.#indexes.values()) this.#unindexFrom(index, key, old);
+    for (const [index, values] of computed) {
+      if (old !== undefined) this.#unindexFrom(index, key);
+      this.#indexInto(index, key, values);
+    }
     this.#items.set(key, obj);
-    for (const index of this.#indexes.values()) this.#indexInto(index, key, obj);
     return old;
   }
 
@@ -175,21 +188,25 @@ export class Cache<T extends KubeObject> implements CacheReader<T> {
     const k = keyOf(key);
     const old = this.#items.get(k);
     if (old === undefined) return undefined;
-    for (const index of this.#indexes.values()) this.#unindexFrom(index, k, old);
+    for (const index of this.#indexes.values()) this.#unindexFrom(index, k);
     this.#items.delete(k);
     return old;
   }
 
-  #indexInto(index: Index<T>, key: string, obj: T): void {
-    for (const value of index.fn(obj)) {
+  #indexInto(index: Index<T>, key: string, values: readonly string[]): void {
+    index.byKey.set(key, [...values]);
+    for (const value of values) {
       let set = index.values.get(value);
       if (set === undefined) index.values.set(value, (set = new Set()));
       set.add(key);
     }
   }
 
-  #unindexFrom(index: Index<T>, key: string, obj: T): void {
-    for (const value of index.fn(obj)) {
+  #unindexFrom(index: Index<T>, key: string): void {
+    const values = index.byKey.get(key);
+    if (values === undefined) return;
+    index.byKey.delete(key);
+    for (const value of values) {
       const set = index.values.get(value);
       if (set === undefined) continue;
       set.delete(key);

@@ -21,6 +21,7 @@ import { Informer, type InformerOptions } from './informer.js';
 
 /** Options of {@link InformerFactory}. */
 export interface InformerFactoryOptions {
+  /** The client every informer lists and watches with. */
   readonly client: Client;
   /** @default systemClock */
   readonly clock?: Clock;

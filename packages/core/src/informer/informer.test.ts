@@ -94,19 +94,145 @@ describe('Informer', () => {
     await run;
   });
 
-  it('resumes a dropped watch from its resourceVersion without losing an update', async () => {
-    const { client, informer, stop, events, clock, store, cm } = await setup();
+  it('resumes a dropped watch from its resourceVersion without losing an update, and without relisting', async () => {
+    const { client, informer, stop, events, clock, store, errors, cm } = await setup();
     const run = informer.start(stop.signal);
     await eventually(() => informer.hasSynced(), { clock });
     await client.create(kinds.ConfigMap, cm('a', '1'));
+    const rv = Number(informer.lastSyncResourceVersion);
+    const lists = store.listCalls;
+    const watches = store.watchCalls.length;
+    // The connection drops, and the first attempt to watch again is refused: the informer backs off.
+    store.failNextWatches(1, new Error('connection refused'));
     store.dropWatches();
+    await clock.advance(0);
+    expect(store.openWatches).toBe(0);
     // Written while no watch is open.
     await client.patch(kinds.ConfigMap, { name: 'a' }, { data: { v: '2' } });
     await client.create(kinds.ConfigMap, cm('b', '1'));
+    expect(informer.cache.get('default/b')).toBeUndefined();
     await eventually(() => store.openWatches === 1 && informer.cache.size === 2, { clock });
     expect(events).toEqual(['add a', 'update a 1->2', 'add b']);
+    // Both attempts watched from the resourceVersion the cache had; nothing was listed again.
+    expect(store.watchCalls.slice(watches).map((c) => c.afterRevision)).toEqual([rv, rv]);
+    expect(store.listCalls).toBe(lists);
+    expect(errors.map((e) => [e.phase, e.attempt, e.retryInMs, (e.error as Error).message])).toEqual([['watch', 1, 800, 'connection refused']]);
     stop.abort();
     await run;
+  });
+
+  it('backs off when watches close as soon as they open (a very short watch), instead of spinning', async () => {
+    const { client, informer, stop, clock, store, errors, cm } = await setup();
+    const run = informer.start(stop.signal);
+    await eventually(() => informer.hasSynced(), { clock });
+    await clock.advance(5_000);
+    const watches = store.watchCalls.length;
+    store.closeNextWatches(1_000);
+    // A watch that was open for 5 s ends normally and is reopened at once; every reopened one
+    // closes at once with nothing in it, which counts as a failure.
+    store.dropWatches();
+    await clock.advance(60_000);
+    expect(store.watchCalls.length - watches).toBe(7);
+    expect(errors.map((e) => [e.phase, e.attempt, e.retryInMs, (e.error as Error).name])).toEqual(
+      [800, 1600, 3200, 6400, 12_800, 25_600, 30_000].map((ms, i) => ['watch', i + 1, ms, 'ShortWatchError']),
+    );
+    // The server behaves again: the next attempt watches and the informer follows changes.
+    store.closeNextWatches(0);
+    await clock.advance(30_000);
+    expect(store.openWatches).toBe(1);
+    await client.create(kinds.ConfigMap, cm('after', '1'));
+    expect(informer.cache.get('default/after')).toBeDefined();
+    stop.abort();
+    await run;
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('starts the back-off over once the watch has been healthy, or has delivered an event', async () => {
+    const { client, informer, stop, clock, store, errors, cm } = await setup();
+    const run = informer.start(stop.signal);
+    await eventually(() => informer.hasSynced(), { clock });
+    const failTwice = async (): Promise<void> => {
+      store.failNextWatches(1, new Error('connection reset'));
+      store.failWatches(new Error('connection reset'));
+      await eventually(() => store.openWatches === 1, { clock });
+    };
+    const attempts = () => errors.map((e) => [e.attempt, e.retryInMs]);
+    await failTwice();
+    expect(attempts()).toEqual([
+      [1, 800],
+      [2, 1600],
+    ]);
+    // Ten quiet minutes later the watch fails again: the first retry waits the initial delay.
+    await clock.advance(10 * 60_000);
+    errors.length = 0;
+    await failTwice();
+    expect(attempts()).toEqual([
+      [1, 800],
+      [2, 1600],
+    ]);
+    // An event shows the watch works, however soon after.
+    await client.create(kinds.ConfigMap, cm('a', '1'));
+    errors.length = 0;
+    store.failWatches(new Error('connection reset'));
+    await eventually(() => store.openWatches === 1, { clock });
+    expect(attempts()).toEqual([[1, 800]]);
+    stop.abort();
+    await run;
+  });
+
+  it.each(['transform', 'index function'])('reports a throwing %s with the object key, relists with back-off, and misses nothing', async (what) => {
+    const clock = new FakeClock();
+    const store = faultyStore(memoryStore());
+    const api = createApiServer({ store, clock });
+    await api.ready();
+    let throwOn: string | undefined = 'bad';
+    const check = (o: kinds.ConfigMap): void => {
+      if (o.metadata.name === throwOn) {
+        throwOn = undefined;
+        throw new Error(`cannot handle ${o.metadata.name ?? ''}`);
+      }
+    };
+    const informer = new Informer({
+      client: api.client,
+      kind: kinds.ConfigMap,
+      clock,
+      ...(what === 'transform'
+        ? {
+            transform: (o: kinds.ConfigMap) => {
+              check(o);
+              return o;
+            },
+          }
+        : {
+            indexers: {
+              byName: (o: kinds.ConfigMap) => {
+                check(o);
+                return [o.metadata.name ?? ''];
+              },
+            },
+          }),
+    });
+    const errors: InformerError[] = [];
+    informer.errors$.subscribe((e) => errors.push(e));
+    const added: string[] = [];
+    informer.addEventHandler({ onAdd: (o) => added.push(o.metadata.name ?? '') });
+    const stop = new AbortController();
+    const run = informer.start(stop.signal);
+    await eventually(() => informer.hasSynced(), { clock });
+    const lists = store.listCalls;
+    await api.client.create(kinds.ConfigMap, { metadata: { name: 'good' } });
+    await api.client.create(kinds.ConfigMap, { metadata: { name: 'bad' } });
+    expect(informer.cache.get('default/bad')).toBeUndefined();
+    expect(errors.map((e) => [e.phase, e.key, e.attempt, e.retryInMs, (e.error as Error).message])).toEqual([['watch', 'default/bad', 1, 800, 'cannot handle bad']]);
+    await eventually(() => informer.cache.get('default/bad') !== undefined, { clock });
+    expect(store.listCalls).toBe(lists + 1);
+    expect(added).toEqual(['good', 'bad']);
+    await api.client.create(kinds.ConfigMap, { metadata: { name: 'later' } });
+    expect(informer.cache.get('default/later')).toBeDefined();
+    if (what === 'index function') expect(informer.cache.byIndex('byName', 'bad')).toHaveLength(1);
+    stop.abort();
+    await run;
+    expect(clock.pendingTimers).toBe(0);
   });
 
   it('backs off and retries a failing watch, reporting every failure, and never stops', async () => {
@@ -144,7 +270,12 @@ describe('Informer', () => {
     await client.create(kinds.ConfigMap, cm('new', '1'));
     await store.compact(await store.revision());
     await eventually(() => informer.cache.get('default/new') !== undefined, { clock });
-    expect(errors.some((e) => e.phase === 'watch' && (e.error as Error).name === 'GoneError')).toBe(true);
+    // The resumed watch finds its revision compacted: the informer backs off, then relists.
+    expect(errors.map((e) => [e.phase, e.attempt, e.retryInMs, (e.error as Error).name])).toEqual([
+      ['watch', 1, 800, 'Error'],
+      ['watch', 2, 1600, 'Error'],
+      ['watch', 3, 3200, 'GoneError'],
+    ]);
     expect(events).toEqual(['add gone (initial)', 'add keep (initial)', 'update keep 1->2', 'add new', 'delete gone']);
     expect([...informer.cache.keys()].sort()).toEqual(['default/keep', 'default/new']);
     stop.abort();
@@ -192,6 +323,34 @@ describe('Informer', () => {
     await clock.advance(30_000);
     expect(updates).toEqual(['a:same', 'a:same']);
     expect(received.map((e) => e.type)).toEqual(['add', 'update', 'update']);
+    stop.abort();
+    await run;
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('resyncs on its own schedule from start, however often the watch restarts', async () => {
+    const clock = new FakeClock();
+    const store = faultyStore(memoryStore());
+    const api = createApiServer({ store, clock });
+    await api.ready();
+    await api.client.create(kinds.ConfigMap, { metadata: { name: 'a' } });
+    const informer = new Informer({ client: api.client, kind: kinds.ConfigMap, clock, resyncPeriodMs: 30_000 });
+    const resyncs: number[] = [];
+    const started = clock.now();
+    informer.addEventHandler({
+      onUpdate: (o, n) => {
+        if (o === n) resyncs.push(clock.now() - started);
+      },
+    });
+    const stop = new AbortController();
+    const run = informer.start(stop.signal);
+    for (let i = 0; i < 5; i++) {
+      await clock.advance(20_000);
+      store.dropWatches();
+    }
+    await clock.advance(0);
+    expect(resyncs).toEqual([30_000, 60_000, 90_000]);
+    expect(store.watchCalls.length).toBe(6);
     stop.abort();
     await run;
     expect(clock.pendingTimers).toBe(0);

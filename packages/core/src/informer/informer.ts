@@ -4,17 +4,23 @@
  * SharedIndexInformer work.
  *
  * What an informer guarantees:
- * - **It never stops silently.** A dropped watch is resumed from the last resourceVersion with
- *   back-off (800 ms doubling to 30 s); a 410 Gone (the revision was compacted) makes it relist at
- *   once and deliver the differences as events, so no update is lost. Every failure is logged,
- *   counted and published on {@link Informer.errors$}; only the `signal` passed to `start` ends it.
+ * - **It never stops silently.** A watch that ends normally is reopened at once from the last
+ *   resourceVersion. A watch that fails, or that closes within a second without delivering
+ *   anything (client-go's "very short watch"), is reopened from the last resourceVersion after a
+ *   back-off (800 ms doubling to 30 s). A 410 Gone (the revision was compacted) makes it relist
+ *   after the back-off and deliver the differences as events, so no update is lost. A `transform`
+ *   or index function that throws on an object is reported with the object's key and makes the
+ *   informer relist, with back-off. The back-off starts over after a successful list, after the
+ *   watch delivers an event, and after a watch stayed open for 2 minutes. Every failure is logged
+ *   and published on {@link Informer.errors$}; only the `signal` passed to `start` ends it.
  * - **Synced means complete.** {@link Informer.hasSynced} turns true once the first list is in the
  *   cache and its events have been delivered.
  * - **Read your own writes.** Watch events are applied to the cache as they arrive, in the same
  *   turn as the store delivers them, so in-process a write is in the cache by the time the write's
  *   promise resolves. {@link Informer.waitForResourceVersion} waits explicitly when it must.
  * - **Periodic resync** (optional) re-delivers every cached object as an update with
- *   `old === new`.
+ *   `old === new`, every `resyncPeriodMs` from `start`, on its own schedule (watch restarts do not
+ *   move it).
  *
  * @example
  * ```ts
@@ -27,7 +33,7 @@
  *
  * @module
  */
-import { Subject, type Observable } from 'rxjs';
+import { Subject, Subscription, type Observable } from 'rxjs';
 import { systemClock, delay, type Clock, type TimerHandle } from '../clock/clock.js';
 import { isGone } from '../errors.js';
 import type { Client, WatchEvent } from '../api/client.js';
@@ -56,11 +62,15 @@ export type InformerEvent<T> =
 
 /** Options of {@link Informer}. */
 export interface InformerOptions<K extends AnyKind> {
+  /** The client to list and watch with. */
   readonly client: Client;
+  /** The kind to list and watch. */
   readonly kind: K;
   /** Only this namespace. @default all namespaces */
   readonly namespace?: string | undefined;
+  /** Only objects whose labels match, in either form. @default all objects */
   readonly labelSelector?: string | LabelSelectorObject | Selector | undefined;
+  /** Only objects whose fields match, e.g. `spec.nodeName=node-1`. @default all objects */
   readonly fieldSelector?: string | undefined;
   /** @default systemClock */
   readonly clock?: Clock;
@@ -82,16 +92,46 @@ export interface InformerOptions<K extends AnyKind> {
 
 /** An error an informer met and recovered from. */
 export interface InformerError {
+  /** Where it failed: the list, the watch, or an event handler. */
   readonly phase: 'list' | 'watch' | 'handler';
+  /** What was thrown. */
   readonly error: unknown;
   /** Consecutive failures so far (0 for handler errors). */
   readonly attempt: number;
   /** Milliseconds until the next attempt. */
   readonly retryInMs: number;
+  /** The cache key (`namespace/name`) of the object a `transform` or index function threw on. */
+  readonly key?: string;
+}
+
+/**
+ * A watch that closed within a second (clock time) without delivering an event: reported as a
+ * failure and retried with back-off, so a server that closes watches at once cannot make the
+ * informer spin (client-go's "very short watch" rule).
+ */
+export class ShortWatchError extends Error {
+  override readonly name: string = 'ShortWatchError';
+}
+
+/** A watch shorter than this (clock time) that delivered nothing is a {@link ShortWatchError}. */
+const SHORT_WATCH_MS = 1_000;
+/** A watch open this long was healthy: its failure starts the back-off over (client-go resets after 2 minutes). */
+const HEALTHY_WATCH_MS = 120_000;
+
+/** A transform or index function threw on the object with this key (internal: unwrapped before it is reported). */
+class ObjectError extends Error {
+  override readonly name: string = 'ObjectError';
+  constructor(
+    readonly key: string,
+    override readonly cause: unknown,
+  ) {
+    super(`could not cache ${key}`, { cause });
+  }
 }
 
 /** The informer of one kind: list, watch, cache, events. */
 export class Informer<K extends AnyKind, T extends KubeObject = TypeOf<K>> {
+  /** The kind it lists and watches. */
   readonly kind: K;
   readonly #cache: Cache<T>;
   readonly #options: InformerOptions<K>;
@@ -205,37 +245,61 @@ export class Informer<K extends AnyKind, T extends KubeObject = TypeOf<K>> {
   async start(signal: AbortSignal): Promise<void> {
     if (this.#started) throw new Error(`the ${this.kind.plural} informer is started already`);
     this.#started = true;
+    const stopResync = this.#startResync();
     let needList = true;
     try {
       while (!signal.aborted) {
+        let watchOpenedAt = this.#clock.now();
         try {
           if (needList) {
             await this.#list();
             needList = false;
+            this.#failures = 0;
           }
-          await this.#watch(signal);
-          this.#failures = 0;
-          // The watch ended normally (timeout or server close): watch again from where we are.
+          watchOpenedAt = this.#clock.now();
+          const events = await this.#watch(signal);
+          if (signal.aborted) break;
+          // The watch ended normally (timeout or server close): watch again from where we are,
+          // unless it ended at once with nothing in it.
+          if (events === 0 && this.#clock.now() - watchOpenedAt < SHORT_WATCH_MS) {
+            throw new ShortWatchError(`very short watch of ${this.kind.plural}: it closed within ${SHORT_WATCH_MS} ms without delivering an event`);
+          }
         } catch (e) {
           if (signal.aborted) break;
-          if (isGone(e)) {
-            this.#log.info({ resourceVersion: this.#resourceVersion }, 'watch resourceVersion is compacted (410 Gone); relisting');
-            this.#errors.next({ phase: 'watch', error: e, attempt: 0, retryInMs: 0 });
-            needList = true;
-            continue;
-          }
+          const phase = needList ? 'list' : 'watch';
+          if (phase === 'watch' && this.#clock.now() - watchOpenedAt >= HEALTHY_WATCH_MS) this.#failures = 0;
+          const error = e instanceof ObjectError ? e.cause : e;
+          const key = e instanceof ObjectError ? e.key : undefined;
+          // A compacted resourceVersion, or a cache that missed an object: start over from a list.
+          if (isGone(e) || key !== undefined) needList = true;
           this.#failures++;
           const wait = this.#backoff();
-          const phase = needList ? 'list' : 'watch';
-          this.#log.warn({ err: e, attempt: this.#failures, retryInMs: wait }, `${phase} failed; retrying`);
-          this.#errors.next({ phase, error: e, attempt: this.#failures, retryInMs: wait });
+          const fields = { err: error, attempt: this.#failures, retryInMs: wait, ...(key === undefined ? {} : { key }) };
+          if (isGone(e)) this.#log.info({ ...fields, resourceVersion: this.#resourceVersion }, 'watch resourceVersion is compacted (410 Gone); relisting');
+          else if (key !== undefined) this.#log.error(fields, `transform or index function threw on ${key}; relisting`);
+          else this.#log.warn(fields, `${phase} failed; retrying`);
+          this.#errors.next({ phase, error, attempt: this.#failures, retryInMs: wait, ...(key === undefined ? {} : { key }) });
           await delay(this.#clock, wait, signal);
         }
       }
     } finally {
+      stopResync();
       this.#events.complete();
       this.#errors.complete();
     }
+  }
+
+  /** Re-deliver the cache every resync period from now on; returns a function that stops it. */
+  #startResync(): () => void {
+    const period = this.#options.resyncPeriodMs ?? 0;
+    if (period <= 0) return () => undefined;
+    let timer: TimerHandle;
+    const tick = (): void => {
+      if (this.#synced) for (const obj of this.#cache.list()) this.#emit({ type: 'update', object: obj, oldObject: obj });
+      timer = this.#clock.setTimeout(tick, period);
+    };
+    timer = this.#clock.setTimeout(tick, period);
+    return () => this.#clock.clearTimeout(timer);
   }
 
   #backoff(): number {
@@ -250,10 +314,16 @@ export class Informer<K extends AnyKind, T extends KubeObject = TypeOf<K>> {
     const initial = !this.#synced;
     const seen = new Set<string>();
     for (const raw of list.items as T[]) {
-      const obj = this.#prepare(raw);
-      const key = cacheKey(obj);
+      const key = cacheKey(raw);
+      let obj: T;
+      let old: T | undefined;
+      try {
+        obj = this.#prepare(raw);
+        old = this.#cache.upsert(obj);
+      } catch (e) {
+        throw new ObjectError(key, e);
+      }
       seen.add(key);
-      const old = this.#cache.upsert(obj);
       if (old === undefined) this.#emit({ type: 'add', object: obj, isInInitialList: initial });
       else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion) this.#emit({ type: 'update', object: obj, oldObject: old });
     }
@@ -273,73 +343,76 @@ export class Informer<K extends AnyKind, T extends KubeObject = TypeOf<K>> {
     }
   }
 
-  #watch(signal: AbortSignal): Promise<void> {
+  /**
+   * Watch from the cache's resourceVersion until the watch ends. Resolves with how many events it
+   * delivered when it ends normally or `signal` aborts; rejects when it fails, or with an
+   * {@link ObjectError} when an event could not be applied (the watch is closed then).
+   */
+  #watch(signal: AbortSignal): Promise<number> {
     const { client, kind, namespace, labelSelector, fieldSelector } = this.#options;
-    return new Promise<void>((resolve, reject) => {
-      let resyncTimer: TimerHandle | undefined;
-      const resyncMs = this.#options.resyncPeriodMs ?? 0;
-      const scheduleResync = (): void => {
-        if (resyncMs <= 0) return;
-        resyncTimer = this.#clock.setTimeout(() => {
-          for (const obj of this.#cache.list()) this.#emit({ type: 'update', object: obj, oldObject: obj });
-          scheduleResync();
-        }, resyncMs);
-      };
-      const cleanup = (): void => {
-        if (resyncTimer !== undefined) this.#clock.clearTimeout(resyncTimer);
+    return new Promise<number>((resolve, reject) => {
+      let events = 0;
+      let done = false;
+      // Closed by finish(), even while the watch is still being subscribed (it then closes the watch at once).
+      const subscription = new Subscription();
+      const finish = (failure?: { error: unknown }): void => {
+        if (done) return;
+        done = true;
         signal.removeEventListener('abort', onAbort);
-      };
-      const onAbort = (): void => {
         subscription.unsubscribe();
-        cleanup();
-        resolve();
+        if (failure === undefined) resolve(events);
+        else reject(failure.error);
       };
-      const subscription = client
-        .watch(kind, {
-          namespace,
-          labelSelector,
-          fieldSelector,
-          resourceVersion: String(this.#resourceVersion),
-          allowWatchBookmarks: this.#options.bookmarks ?? true,
-        })
-        .subscribe({
-          next: (event) => this.#onWatchEvent(event),
-          error: (e: unknown) => {
-            cleanup();
-            reject(e);
+      const onAbort = (): void => finish();
+      const watch$ = client.watch(kind, {
+        namespace,
+        labelSelector,
+        fieldSelector,
+        resourceVersion: String(this.#resourceVersion),
+        allowWatchBookmarks: this.#options.bookmarks ?? true,
+      });
+      subscription.add(
+        watch$.subscribe({
+          next: (event) => {
+            if (done) return;
+            try {
+              this.#onWatchEvent(event);
+            } catch (e) {
+              // Never let it escape into rxjs (which would rethrow it on a timer).
+              finish({ error: e });
+              return;
+            }
+            events++;
+            // The watch works: the next failure starts the back-off over.
+            this.#failures = 0;
           },
-          complete: () => {
-            cleanup();
-            resolve();
-          },
-        });
+          error: (e: unknown) => finish({ error: e }),
+          complete: () => finish(),
+        }),
+      );
       if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
-      scheduleResync();
+      else if (!done) signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 
+  /** Apply one watch event to the cache and deliver it. @throws ObjectError if a transform or index function throws. */
   #onWatchEvent(event: WatchEvent<T>): void {
-    const rv = Number(event.object.metadata.resourceVersion);
-    switch (event.type) {
-      case 'BOOKMARK':
-        break;
-      case 'ADDED':
-      case 'MODIFIED': {
-        const obj = this.#prepare(event.object);
-        const old = this.#cache.upsert(obj);
-        if (old === undefined) this.#emit({ type: 'add', object: obj, isInInitialList: false });
-        else this.#emit({ type: 'update', object: obj, oldObject: old });
-        break;
+    if (event.type !== 'BOOKMARK') {
+      const key = cacheKey(event.object);
+      let obj: T;
+      let old: T | undefined;
+      try {
+        obj = this.#prepare(event.object);
+        old = event.type === 'DELETED' ? this.#cache.remove(key) : this.#cache.upsert(obj);
+      } catch (e) {
+        throw new ObjectError(key, e);
       }
-      case 'DELETED': {
-        this.#cache.remove(cacheKey(event.object));
-        // Deliver the final state as the server sent it.
-        this.#emit({ type: 'delete', object: this.#prepare(event.object) });
-        break;
-      }
+      // A deleted object is delivered in its final state, as the server sent it.
+      if (event.type === 'DELETED') this.#emit({ type: 'delete', object: obj });
+      else if (old === undefined) this.#emit({ type: 'add', object: obj, isInInitialList: false });
+      else this.#emit({ type: 'update', object: obj, oldObject: old });
     }
-    this.#advance(rv);
+    this.#advance(Number(event.object.metadata.resourceVersion));
   }
 
   #prepare(obj: T): T {

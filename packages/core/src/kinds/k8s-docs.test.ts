@@ -7,6 +7,10 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { memoryStore } from '@harbormaster/store-memory';
+import { createApiServer } from '../api/api-server.js';
+import { FakeClock } from '../testing/fake-clock.js';
+import { loadManifests } from '../yaml/load-manifests.js';
 import * as kinds from './index.js';
 import type { AnyKind } from './kind.js';
 
@@ -47,8 +51,12 @@ const docsOf = (file: string): Record<string, unknown>[] =>
     .filter((d): d is Record<string, unknown> => d !== null);
 
 describe('Kubernetes documentation examples', () => {
-  it('has at least 40 of them', () => {
+  it('has at least 40 of them, with every kind Harbormaster serves that they can show', () => {
     expect(files.length).toBeGreaterThanOrEqual(40);
+    const shown = new Set(files.flatMap((f) => docsOf(f).map((d) => String(d['kind']))));
+    for (const kind of ['Pod', 'Deployment', 'ReplicaSet', 'Service', 'Namespace', 'HorizontalPodAutoscaler', 'CustomResourceDefinition', 'ConfigMap', 'Node', 'Endpoints', 'EndpointSlice', 'Event', 'Lease'])
+      expect(shown, kind).toContain(kind);
+    expect(files.some((f) => docsOf(f).some((d) => d['kind'] === 'ConfigMap' && d['immutable'] === true))).toBe(true);
   });
 
   it.each(files.filter((f) => !knownInvalid.has(f)))('%s validates unchanged', (file) => {
@@ -83,4 +91,43 @@ describe('Kubernetes documentation examples', () => {
     expect(result?.success).toBe(false);
     expect(result?.error?.issues.map((i) => i.path.join('.'))).toContain(field);
   });
+});
+
+describe('Kubernetes documentation examples, applied', () => {
+  /** The documents of a file whose kind is served, as YAML text for the loader. */
+  function servedText(file: string): { text: string; count: number } {
+    const text = readFileSync(join(fixtures, file), 'utf8');
+    const docs = parseAllDocuments(text);
+    const keep = docs.filter((d) => {
+      const js = d.toJS() as Record<string, unknown> | null;
+      return js !== null && served.has(`${String(js['apiVersion'])}/${String(js['kind'])}`);
+    });
+    return { text: keep.length === docs.length ? text : keep.map((d) => d.toString()).join('---\n'), count: keep.length };
+  }
+
+  it.each(files.filter((f) => !knownInvalid.has(f) && servedText(f).count > 0))(
+    '%s loads, applies, and applies again unchanged',
+    async (file) => {
+      const { text, count } = servedText(file);
+      const objects = loadManifests(text);
+      expect(objects).toHaveLength(count);
+      const api = createApiServer({ store: memoryStore(), clock: new FakeClock(Date.UTC(2026, 10, 25, 12, 0, 0)) });
+      await api.ready();
+      // Namespaces the file uses without creating them.
+      const declared = new Set(objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name));
+      for (const ns of new Set(objects.map((o) => o.metadata.namespace).filter((n): n is string => n !== undefined && !declared.has(n)))) {
+        await api.client.create(kinds.Namespace, { metadata: { name: ns } }).catch(() => undefined);
+      }
+
+      const first = await api.client.apply(objects);
+      expect(first.map((r) => r.action), file).toEqual(objects.map(() => 'created'));
+      const revision = await api.store.revision();
+      const second = await api.client.apply(text);
+      expect(second.map((r) => r.action), file).toEqual(objects.map(() => 'unchanged'));
+      expect(second.map((r) => r.object.metadata.resourceVersion)).toEqual(first.map((r) => r.object.metadata.resourceVersion));
+      expect(second.map((r) => r.object.metadata.generation)).toEqual(objects.map(() => 1));
+      expect(await api.store.revision()).toBe(revision);
+      await api.close();
+    },
+  );
 });

@@ -32,6 +32,7 @@ export interface Subresources {
    * as in Kubernetes. Without one, `status` (if the kind has it) is written like any other field.
    */
   readonly status?: boolean;
+  /** The scale subresource (`/scale`), as a HorizontalPodAutoscaler uses it; absent if the kind has none. */
   readonly scale?: ScaleSubresource;
 }
 
@@ -57,6 +58,15 @@ export interface KindStrategy<T extends KubeObject> {
    */
   readonly keepStatusOnCreate?: boolean;
   /**
+   * Keep `null` field values for the schema to judge. Without it the API drops every null-valued
+   * object field before parsing, as Kubernetes' JSON decoding into Go structs does, so
+   * `creationTimestamp: null`, `labels: null` or `status: null` in a manifest read as absent. A
+   * kind whose schema decides about nulls itself (a custom resource keeps the nulls of `nullable`
+   * fields) sets this.
+   * @default false
+   */
+  readonly keepNulls?: boolean;
+  /**
    * How long a delete is graceful: a positive number of seconds makes the delete only set
    * `deletionTimestamp` and `deletionGracePeriodSeconds`, and something else (the node agent for
    * Pods) finishes it. Return 0 for an immediate delete. Without this hook every delete is immediate.
@@ -80,19 +90,25 @@ export interface KindStrategy<T extends KubeObject> {
 export interface KindDefinition<T extends KubeObject = KubeObject, TInput = unknown> {
   /** API group; `''` for the core group. */
   readonly group: string;
+  /** API version within the group, e.g. `v1`. */
   readonly version: string;
+  /** The kind's name in CamelCase, e.g. `Deployment`. */
   readonly kind: string;
   /** Lowercase plural resource name, e.g. `deployments`. */
   readonly plural: string;
   /** Lowercase singular name, e.g. `deployment`. */
   readonly singular: string;
+  /** Abbreviations kubectl accepts for the resource, e.g. `deploy`. */
   readonly shortNames: readonly string[];
+  /** Whether objects live in a namespace (Pods) or are cluster-scoped (Nodes). */
   readonly namespaced: boolean;
   /** `group/version`, or `version` for the core group. */
   readonly apiVersion: string;
   /** Validates an object of the kind and fills in defaults. Its output type is the kind's type. */
   readonly schema: z.ZodType<T, TInput>;
+  /** The subresources the kind serves. */
   readonly subresources: Subresources;
+  /** The kind's own defaulting and validation hooks. */
   readonly strategy: KindStrategy<T>;
 }
 
@@ -115,16 +131,23 @@ export type AnyKind = KindDefinition<any, any>;
 export interface DefineKindOptions<S extends z.ZodType<KubeObject>> {
   /** API group; `''` for the core group. */
   readonly group: string;
+  /** API version within the group, e.g. `v1`. */
   readonly version: string;
+  /** The kind's name in CamelCase, e.g. `Website`. */
   readonly kind: string;
   /** Lowercase plural; defaults to the lowercased kind plus `s`. */
   readonly plural?: string;
   /** Lowercase singular; defaults to the lowercased kind. */
   readonly singular?: string;
+  /** Abbreviations kubectl accepts for the resource. @default [] */
   readonly shortNames?: readonly string[];
+  /** Whether objects live in a namespace or are cluster-scoped. */
   readonly namespaced: boolean;
+  /** The zod schema of an object of the kind; its output type becomes the kind's type. */
   readonly schema: S;
+  /** The subresources the kind serves. @default {} */
   readonly subresources?: Subresources;
+  /** The kind's own defaulting and validation hooks. @default {} */
   readonly strategy?: KindStrategy<z.output<S>>;
 }
 

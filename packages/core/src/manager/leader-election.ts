@@ -59,6 +59,7 @@ export interface LeaderCallbacks {
 
 /** Why a leader stopped leading. */
 export class LeaderElectionLostError extends Error {
+  /** Always `LeaderElectionLostError`. */
   override readonly name: string = 'LeaderElectionLostError';
 }
 
@@ -66,6 +67,7 @@ type LeaseRecord = kinds.Lease['spec'];
 
 /** One candidate for leadership. */
 export class LeaderElector {
+  /** This candidate's identity, written to the Lease's `spec.holderIdentity` while it leads. */
   readonly identity: string;
   readonly #client: Client;
   readonly #clock: Clock;

@@ -15,7 +15,12 @@
  * rejects with that error: a failure is never silent.
  *
  * The manager's `client` gives read-your-writes: when a write through it resolves, the shared
- * cache of that kind (if any) has seen the write.
+ * cache of that kind (if any) has seen the write. A delete resolves once the cache has seen the
+ * deletion's revision and, when the object went at once (no finalizers, no grace period), once the
+ * object is gone from the cache.
+ *
+ * Failures are not silent: without a `logger`, the manager logs warnings and errors as JSON lines
+ * on stderr (pass `silentLogger` to drop them, or your own pino logger).
  *
  * @example
  * ```ts
@@ -29,9 +34,12 @@
  * @module
  */
 import { setMaxListeners } from 'node:events';
+import { Subscription } from 'rxjs';
 import { systemClock, type Clock } from '../clock/clock.js';
 import type { ApiServer } from '../api/api-server.js';
-import type { Client } from '../api/client.js';
+import type { Client, WriteOptions } from '../api/client.js';
+import { cacheKey } from '../informer/cache.js';
+import type { Informer } from '../informer/informer.js';
 import { cachedReader, type CachedReader } from '../controller/cached-reader.js';
 import type { Runnable } from '../controller/controller.js';
 import { ApiEventRecorder, type EventRecorder } from '../events/event-recorder.js';
@@ -39,7 +47,7 @@ import { InformerFactory } from '../informer/informer-factory.js';
 import type { AnyKind } from '../kinds/kind.js';
 import { Pod } from '../kinds/core/pod.js';
 import type { KubeObject } from '../meta/object-meta.js';
-import { silentLogger, type Logger } from '../observability/logger.js';
+import { jsonLogger, type Logger } from '../observability/logger.js';
 import { noopMetrics, type Metrics } from '../observability/metrics.js';
 import { LeaderElector, type LeaderElectionOptions } from './leader-election.js';
 
@@ -51,7 +59,7 @@ export interface ManagerOptions {
   readonly client?: Client;
   /** @default the api's clock, else systemClock */
   readonly clock?: Clock;
-  /** @default silentLogger */
+  /** @default warnings and errors as JSON lines on stderr (`jsonLogger({ level: 'warn' })`, timed by `clock`) */
   readonly logger?: Logger;
   /** @default noopMetrics */
   readonly metrics?: Metrics;
@@ -69,9 +77,13 @@ export interface Manager {
   readonly client: Client;
   /** Cached reads from the shared informers. */
   readonly cache: CachedReader;
+  /** The shared informers, one per kind, that `cache` reads from. */
   readonly informers: InformerFactory;
+  /** The clock of the manager's controllers, informers and leader election. */
   readonly clock: Clock;
+  /** The logger the manager's controllers, informers and event recorders log to. */
   readonly logger: Logger;
+  /** Where the manager's controllers and their work queues record metrics. */
   readonly metrics: Metrics;
   /** This manager's identity in leader election (undefined without it). */
   readonly identity: string | undefined;
@@ -115,7 +127,8 @@ class ManagerImpl implements Manager {
     if (client === undefined) throw new Error('createManager needs an api or a client');
     this.#rawClient = client;
     this.clock = options.clock ?? options.api?.clock ?? systemClock;
-    this.logger = options.logger ?? silentLogger;
+    const clock = this.clock;
+    this.logger = options.logger ?? jsonLogger({ level: 'warn', now: () => clock.now() });
     this.metrics = options.metrics ?? noopMetrics;
     this.#rywTimeoutMs = options.readYourWritesTimeoutMs ?? 10_000;
     this.informers = new InformerFactory({ client, clock: this.clock, logger: this.logger, resyncPeriodMs: options.resyncPeriodMs ?? 0 });
@@ -214,32 +227,90 @@ class ManagerImpl implements Manager {
 
   /** A client whose writes resolve once the shared cache of their kind has seen them. */
   #readYourWritesClient(client: Client): Client {
-    const settle = async <T extends KubeObject>(kind: AnyKind, written: T): Promise<T> => {
-      const informer = this.informers.existing(kind);
-      const rv = written.metadata.resourceVersion;
-      if (informer === undefined || rv === undefined || !informer.hasSynced()) return written;
+    /** Run `wait` for at most the read-your-writes timeout; on timeout, log and carry on. */
+    const bounded = async (fields: Record<string, unknown>, wait: (signal: AbortSignal) => Promise<void>): Promise<void> => {
       const timeout = new AbortController();
-      const timer = this.clock.setTimeout(() => timeout.abort(), this.#rywTimeoutMs);
+      const timer = this.clock.setTimeout(() => timeout.abort(new Error('read-your-writes timeout')), this.#rywTimeoutMs);
       try {
-        await informer.waitForResourceVersion(rv, timeout.signal);
+        await wait(timeout.signal);
       } catch {
-        this.logger.warn({ kind: kind.kind, resourceVersion: rv }, 'the cache did not see a write in time; a later read may be stale');
+        this.logger.warn(fields, 'the cache did not see a write in time; a later read may be stale');
       } finally {
         this.clock.clearTimeout(timer);
       }
+    };
+    const synced = (kind: AnyKind): Informer<AnyKind, KubeObject> | undefined => {
+      const informer = this.informers.existing(kind) as Informer<AnyKind, KubeObject> | undefined;
+      return informer?.hasSynced() === true ? informer : undefined;
+    };
+    // A dry run stores nothing: there is nothing for the cache to see.
+    const settle = async <T extends KubeObject>(kind: AnyKind, written: T, options: WriteOptions | undefined): Promise<T> => {
+      const informer = synced(kind);
+      const rv = written.metadata.resourceVersion;
+      if (informer === undefined || rv === undefined || options?.dryRun === true) return written;
+      await bounded({ kind: kind.kind, resourceVersion: rv }, (signal) => informer.waitForResourceVersion(rv, signal));
       return written;
+    };
+    const settleDelete = async <T extends KubeObject>(kind: AnyKind, deleted: T, options: WriteOptions | undefined): Promise<T> => {
+      const informer = synced(kind);
+      if (informer === undefined || options?.dryRun === true) return deleted;
+      const rv = deleted.metadata.resourceVersion;
+      const key = cacheKey(deleted);
+      // Without a deletionTimestamp the object went at once: wait until the cache has dropped it
+      // (a new object of the same name has another uid). With one, it stays (finalizers, a grace
+      // period) and the revision of the delete is what the cache must reach.
+      const removed = deleted.metadata.deletionTimestamp === undefined || deleted.metadata.deletionTimestamp === null;
+      const gone = (): boolean => {
+        const cached = informer.cache.get(key);
+        return cached === undefined || cached.metadata.uid !== deleted.metadata.uid;
+      };
+      await bounded({ kind: kind.kind, key, resourceVersion: rv }, async (signal) => {
+        if (rv !== undefined) await informer.waitForResourceVersion(rv, signal);
+        if (removed) await until(informer, gone, signal);
+      });
+      return deleted;
     };
     return {
       get: (kind, key) => client.get(kind, key),
       list: (kind, options) => client.list(kind, options),
       watch: (kind, options) => client.watch(kind, options),
-      create: async (kind, object, options) => settle(kind, await client.create(kind, object, options)),
-      update: async (kind, object, options) => settle(kind, await client.update(kind, object, options)),
-      updateStatus: async (kind, object, options) => settle(kind, await client.updateStatus(kind, object, options)),
-      patch: async (kind, key, patch, options) => settle(kind, await client.patch(kind, key, patch, options)),
-      delete: async (kind, key, options) => settle(kind, await client.delete(kind, key, options)),
+      create: async (kind, object, options) => settle(kind, await client.create(kind, object, options), options),
+      update: async (kind, object, options) => settle(kind, await client.update(kind, object, options), options),
+      updateStatus: async (kind, object, options) => settle(kind, await client.updateStatus(kind, object, options), options),
+      patch: async (kind, key, patch, options) => settle(kind, await client.patch(kind, key, patch, options), options),
+      delete: async (kind, key, options) => settleDelete(kind, await client.delete(kind, key, options), options),
       apply: (manifests, options) => client.apply(manifests, options),
-      bind: async (key, target, options) => settle(Pod, await client.bind(key, target, options)),
+      bind: async (key, target, options) => settle(Pod, await client.bind(key, target, options), options),
     };
   }
+}
+
+/** Resolves once `condition()` holds, checking after every change to the informer's cache (or when it stops); rejects when `signal` aborts. */
+function until(informer: Informer<AnyKind, KubeObject>, condition: () => boolean, signal: AbortSignal): Promise<void> {
+  if (condition()) return Promise.resolve();
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise((resolve, reject) => {
+    let done = false;
+    // Closed by finish(), even while subscribing (the informer may have stopped already).
+    const subscription = new Subscription();
+    const finish = (error?: { reason: unknown }): void => {
+      if (done) return;
+      done = true;
+      subscription.unsubscribe();
+      signal.removeEventListener('abort', onAbort);
+      if (error === undefined) resolve();
+      else reject(error.reason);
+    };
+    const onAbort = (): void => finish({ reason: signal.reason });
+    signal.addEventListener('abort', onAbort, { once: true });
+    subscription.add(
+      informer.events$.subscribe({
+        next: () => {
+          if (condition()) finish();
+        },
+        // The informer stopped: nothing more will change.
+        complete: () => finish(),
+      }),
+    );
+  });
 }

@@ -20,6 +20,7 @@ export const ownerReferenceSchema = z.strictObject({
   /** With foreground deletion, the owner is not deleted until this dependent is. */
   blockOwnerDeletion: z.boolean().optional(),
 });
+/** A reference from a dependent to its owner, as in Kubernetes' `metav1.OwnerReference`. */
 export type OwnerReference = z.infer<typeof ownerReferenceSchema>;
 
 /** A managedFields entry, accepted and kept as given (Harbormaster does not track field managers). */
@@ -54,23 +55,28 @@ export const objectMetaSchema = z.strictObject({
   managedFields: z.array(managedFieldsEntrySchema).optional(),
   selfLink: z.string().optional(),
 });
+/** The metadata every object has, as in Kubernetes' `metav1.ObjectMeta`. */
 export type ObjectMeta = z.infer<typeof objectMetaSchema>;
 
 /** TypeMeta: which kind an object is. */
 export interface TypeMeta {
   /** `group/version`, or just `version` for the core group (`v1`). */
   apiVersion: string;
+  /** The kind's name in CamelCase, e.g. `Deployment`. */
   kind: string;
 }
 
 /** Any Kubernetes object: TypeMeta plus ObjectMeta. Every kind's type is assignable to it. */
 export interface KubeObject extends TypeMeta {
+  /** The object's name, namespace, labels, owners and system fields. */
   metadata: ObjectMeta;
 }
 
 /** The name of one object: `namespace` is absent for cluster-scoped kinds. The shape of a reconcile request. */
 export interface ObjectKey {
+  /** The object's namespace; absent or empty for a cluster-scoped object. */
   readonly namespace?: string | undefined;
+  /** The object's name. */
   readonly name: string;
 }
 

@@ -23,9 +23,13 @@ export type LogFields = Record<string, unknown>;
 
 /** A structured logger (pino-compatible). */
 export interface Logger {
+  /** Write a line at level `debug`. */
   debug(fields: LogFields, message?: string): void;
+  /** Write a line at level `info`. */
   info(fields: LogFields, message?: string): void;
+  /** Write a line at level `warn`. */
   warn(fields: LogFields, message?: string): void;
+  /** Write a line at level `error`; the machinery passes the error as the `err` field, as pino expects. */
   error(fields: LogFields, message?: string): void;
   /** A logger that adds `bindings` to every line. */
   child(bindings: LogFields): Logger;

@@ -20,18 +20,23 @@ export type MetricLabels = Record<string, string>;
 
 /** A monotonically increasing count. */
 export interface Counter {
+  /** Add `value` (default 1) to the series with these labels. */
   inc(labels: MetricLabels, value?: number): void;
 }
 
 /** A value that goes up and down. */
 export interface Gauge {
+  /** Set the series with these labels to `value`. */
   set(labels: MetricLabels, value: number): void;
+  /** Add `value` (default 1) to the series with these labels. */
   inc(labels: MetricLabels, value?: number): void;
+  /** Subtract `value` (default 1) from the series with these labels. */
   dec(labels: MetricLabels, value?: number): void;
 }
 
 /** A distribution of observed values (seconds, for durations). */
 export interface Histogram {
+  /** Record one observation of `value` in the series with these labels. */
   observe(labels: MetricLabels, value: number): void;
 }
 
@@ -79,14 +84,17 @@ export const noopMetrics: Metrics = {
 
 /** The parts of prom-client that {@link prometheusMetrics} uses; `R` is its Registry type. */
 export interface PromClientLike<R = unknown> {
+  /** prom-client's `Counter` class. */
   Counter: new (config: { name: string; help: string; labelNames: string[]; registers?: R[] }) => {
     inc(labels: MetricLabels, value?: number): void;
   };
+  /** prom-client's `Gauge` class. */
   Gauge: new (config: { name: string; help: string; labelNames: string[]; registers?: R[] }) => {
     set(labels: MetricLabels, value: number): void;
     inc(labels: MetricLabels, value?: number): void;
     dec(labels: MetricLabels, value?: number): void;
   };
+  /** prom-client's `Histogram` class. */
   Histogram: new (config: { name: string; help: string; labelNames: string[]; buckets?: number[]; registers?: R[] }) => {
     observe(labels: MetricLabels, value: number): void;
   };

@@ -19,6 +19,7 @@
 export interface ContainerSpec {
   /** A name unique on this runtime, e.g. `hm_<namespace>_<pod>_<container>_<attempt>`. */
   readonly name: string;
+  /** The image reference to run, e.g. `nginx:1.27` (Kubernetes' `image`). */
   readonly image: string;
   /** The entrypoint (Kubernetes' `command`); the image's when absent. */
   readonly command?: readonly string[];
@@ -26,6 +27,7 @@ export interface ContainerSpec {
   readonly args?: readonly string[];
   /** Environment variables, already resolved (the node agent expands `$(VAR)` and downward API fields). */
   readonly env?: Readonly<Record<string, string>>;
+  /** The working directory (Kubernetes' `workingDir`); the image's when absent. */
   readonly workingDir?: string;
   /** Labels the runtime keeps with the container, to find it again (pod uid, namespace, name, container). */
   readonly labels: Readonly<Record<string, string>>;
@@ -48,12 +50,17 @@ export interface ContainerSpec {
 
 /** What a runtime knows of a container. */
 export interface ContainerInfo {
+  /** The runtime's id of the container; the pod status reports it as `containerID: <runtime>://<id>`. */
   readonly id: string;
+  /** The name it was created with ({@link ContainerSpec.name}). */
   readonly name: string;
+  /** The image reference it was created with. */
   readonly image: string;
   /** The image id the container runs (Kubernetes' `imageID`). */
   readonly imageId?: string;
+  /** The labels it was created with ({@link ContainerSpec.labels}). */
   readonly labels: Readonly<Record<string, string>>;
+  /** `created` (not started yet), `running`, `exited`, or `unknown` when the runtime cannot tell. */
   readonly state: 'created' | 'running' | 'exited' | 'unknown';
   /** Set once the container has exited. */
   readonly exitCode?: number;
@@ -61,7 +68,9 @@ export interface ContainerInfo {
   readonly reason?: string;
   /** ms since the epoch. */
   readonly createdAt?: number;
+  /** When it last started, in ms since the epoch. */
   readonly startedAt?: number;
+  /** When it exited, in ms since the epoch. */
   readonly finishedAt?: number;
   /** The process id of the container's main process on the host, while running. */
   readonly pid?: number;
@@ -79,8 +88,11 @@ export interface ContainerStats {
 
 /** The result of running a command in a container (exec probes). */
 export interface ExecResult {
+  /** The command's exit code; 0 is success (an exec probe passes). */
   readonly exitCode: number;
+  /** What the command wrote to standard output. */
   readonly stdout: string;
+  /** What the command wrote to standard error. */
   readonly stderr: string;
 }
 
@@ -89,8 +101,10 @@ export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
 
 /** The image could not be pulled (the kubelet reports `ErrImagePull`, then `ImagePullBackOff`). */
 export class ImagePullError extends Error {
+  /** The class name: `ImagePullError` or `ImageNeverPullError`. */
   override readonly name: string = 'ImagePullError';
   constructor(
+    /** The image reference that could not be pulled. */
     readonly image: string,
     message: string,
     options?: ErrorOptions,
@@ -106,6 +120,7 @@ export class ImageNeverPullError extends ImagePullError {
 
 /** The container could not be created or started (the kubelet reports `CreateContainerError` / `RunContainerError`). */
 export class ContainerStartError extends Error {
+  /** Always `ContainerStartError`. */
   override readonly name: string = 'ContainerStartError';
 }
 

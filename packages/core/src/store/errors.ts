@@ -11,7 +11,9 @@ export type StoreErrorCode = 'KeyExists' | 'KeyNotFound' | 'RevisionConflict' | 
 
 /** Base class of every error a store raises. */
 export class StoreError extends Error {
+  /** The class name, e.g. `KeyExistsError`. */
   override readonly name: string = 'StoreError';
+  /** What went wrong. */
   readonly code: StoreErrorCode;
   constructor(code: StoreErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
@@ -22,7 +24,10 @@ export class StoreError extends Error {
 /** `create` on a key that exists. */
 export class KeyExistsError extends StoreError {
   override readonly name: string = 'KeyExistsError';
-  constructor(readonly key: string) {
+  constructor(
+    /** The key that exists. */
+    readonly key: string,
+  ) {
     super('KeyExists', `key ${key} already exists`);
   }
 }
@@ -30,7 +35,10 @@ export class KeyExistsError extends StoreError {
 /** `update` or `delete` of a key that does not exist. */
 export class KeyNotFoundError extends StoreError {
   override readonly name: string = 'KeyNotFoundError';
-  constructor(readonly key: string) {
+  constructor(
+    /** The key that does not exist. */
+    readonly key: string,
+  ) {
     super('KeyNotFound', `key ${key} not found`);
   }
 }
@@ -39,8 +47,11 @@ export class KeyNotFoundError extends StoreError {
 export class RevisionConflictError extends StoreError {
   override readonly name: string = 'RevisionConflictError';
   constructor(
+    /** The key that was written. */
     readonly key: string,
+    /** The modRevision the write required. */
     readonly expectedModRevision: number,
+    /** The key's modRevision in the store. */
     readonly actualModRevision: number,
   ) {
     super('RevisionConflict', `key ${key} is at revision ${actualModRevision}, expected ${expectedModRevision}`);
@@ -51,7 +62,9 @@ export class RevisionConflictError extends StoreError {
 export class CompactedError extends StoreError {
   override readonly name: string = 'CompactedError';
   constructor(
+    /** The revision the list or watch asked for. */
     readonly requestedRevision: number,
+    /** The store's newest compacted revision; the history before it is gone. */
     readonly compactedRevision: number,
   ) {
     super('Compacted', `revision ${requestedRevision} has been compacted (compacted revision ${compactedRevision})`);

@@ -9,6 +9,9 @@
  * // … an informer is watching …
  * store.dropWatches();                              // every open watch completes, as on a lost connection
  * store.failWatches(new Error('connection reset')); // every open watch errors
+ * store.failNextWatches(1, new Error('refused'));   // the next watch fails as it opens
+ * store.closeNextWatches(3);                        // the next 3 watches complete as they open
+ * store.watchCalls;                                 // [{ prefix, afterRevision }, …]: every watch asked for
  * ```
  *
  * @module
@@ -24,8 +27,14 @@ export interface FaultyStore extends Store {
   failWatches(error: unknown): void;
   /** Make the next `count` calls to `watch` fail at once with `error`. */
   failNextWatches(count: number, error: unknown): void;
+  /** Make the next `count` calls to `watch` complete at once, with no event (a server closing watches as they open). */
+  closeNextWatches(count: number): void;
   /** How many watches are open. */
   readonly openWatches: number;
+  /** Every call to `watch` so far, in order, with the revision it asked to watch after. */
+  readonly watchCalls: readonly { readonly prefix: string; readonly afterRevision: number }[];
+  /** How many calls to `list` so far. */
+  readonly listCalls: number;
 }
 
 /** Wrap `inner` so its watches can be broken on demand. Everything else passes through. */
@@ -33,9 +42,15 @@ export function faultyStore(inner: Store): FaultyStore {
   const open = new Set<Subscriber<StoreEvent>>();
   let failNext = 0;
   let failError: unknown;
+  let closeNext = 0;
+  let listCalls = 0;
+  const watchCalls: { prefix: string; afterRevision: number }[] = [];
   return {
     get: (key) => inner.get(key),
-    list: (prefix, options) => inner.list(prefix, options),
+    list: (prefix, options) => {
+      listCalls++;
+      return inner.list(prefix, options);
+    },
     create: (key, value) => inner.create(key, value),
     update: (key, value, rev) => inner.update(key, value, rev),
     delete: (key, rev) => inner.delete(key, rev),
@@ -45,9 +60,15 @@ export function faultyStore(inner: Store): FaultyStore {
     close: () => inner.close(),
     watch(prefix, afterRevision) {
       return new Observable<StoreEvent>((subscriber) => {
+        watchCalls.push({ prefix, afterRevision });
         if (failNext > 0) {
           failNext--;
           subscriber.error(failError);
+          return undefined;
+        }
+        if (closeNext > 0) {
+          closeNext--;
+          subscriber.complete();
           return undefined;
         }
         open.add(subscriber);
@@ -68,8 +89,17 @@ export function faultyStore(inner: Store): FaultyStore {
       failNext = count;
       failError = error;
     },
+    closeNextWatches(count) {
+      closeNext = count;
+    },
     get openWatches() {
       return open.size;
+    },
+    get watchCalls() {
+      return watchCalls;
+    },
+    get listCalls() {
+      return listCalls;
     },
   };
 }

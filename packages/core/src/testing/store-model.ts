@@ -44,7 +44,9 @@ export interface ModelListOptions {
 
 /** One page of {@link StoreModel.list}, mirroring the store's `ListResult`. */
 export interface ModelListResult {
+  /** The entries under the prefix, in key order. */
   readonly items: Entry[];
+  /** The revision the page was read at. */
   readonly revision: number;
   /** Present when more items remain. */
   readonly next?: ModelCursor;

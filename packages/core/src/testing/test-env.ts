@@ -22,6 +22,7 @@ import type { AdmissionPlugin } from '../api/admission.js';
 import type { Client } from '../api/client.js';
 import type { AnyKind } from '../kinds/kind.js';
 import { createManager, type Manager, type ManagerOptions } from '../manager/manager.js';
+import { silentLogger } from '../observability/logger.js';
 import type { Store } from '../store/store.js';
 import { eventually, type EventuallyOptions } from './eventually.js';
 import { FakeClock } from './fake-clock.js';
@@ -36,17 +37,21 @@ export interface TestEnvOptions {
   readonly admission?: Iterable<AdmissionPlugin>;
   /** The fake clock. @default a FakeClock at 2026-01-01T00:00:00Z */
   readonly clock?: FakeClock;
-  /** Manager options besides the API, clock and store. */
+  /** Manager options besides the API, clock and store. The logger defaults to `silentLogger` here (tests stay quiet). */
   readonly manager?: Omit<ManagerOptions, 'api' | 'client' | 'clock'>;
 }
 
 /** A running test environment. */
 export interface TestEnv {
+  /** The fake clock the API server and the manager share; advance it to move time. */
   readonly clock: FakeClock;
+  /** The store from {@link TestEnvOptions.store}; `stop` closes it. */
   readonly store: Store;
+  /** The API server over `store`. */
   readonly api: ApiServer;
   /** The manager's client (read-your-writes). */
   readonly client: Client;
+  /** The manager; add controllers to it before `start`. */
   readonly manager: Manager;
   /** Start the manager in the background and wait until its informers have synced. */
   start(): Promise<void>;
@@ -66,7 +71,7 @@ export async function createTestEnv(options: TestEnvOptions): Promise<TestEnv> {
     ...(options.admission === undefined ? {} : { admission: options.admission }),
   });
   await api.ready();
-  const manager = createManager({ api, ...options.manager });
+  const manager = createManager({ api, logger: silentLogger, ...options.manager });
   const stopper = new AbortController();
   let running: Promise<void> | undefined;
   let failure: { error: unknown } | undefined;

@@ -131,6 +131,49 @@ spec:
     expect(err.message).toMatch(/alias/i);
   });
 
+  it('refuses excessive aliasing: a hundred aliases of one large anchor', () => {
+    // About 200 KB of YAML, within maxAliasCount (one anchor, 99 aliases), that expands to about
+    // 20 MB of data: more than 4 × the default maxBytes.
+    const blob = Array.from({ length: 50 }, (_, i) => `"${String(i).padEnd(4000, 'x')}"`).join(',');
+    const containers = Array.from({ length: 99 }, (_, i) => `    - {name: c${i}, image: busybox, args: *args}`).join('\n');
+    const amplified = [
+      'apiVersion: v1',
+      'kind: ConfigMap',
+      'metadata: {name: ok}',
+      '---',
+      'apiVersion: v1',
+      'kind: Pod',
+      'metadata: {name: amplified}',
+      'spec:',
+      '  initContainers:',
+      `    - {name: init, image: busybox, args: &args [${blob}]}`,
+      '  containers:',
+      containers,
+      '',
+    ].join('\n');
+    const err = errorOf(() => loadManifests(amplified)) as ManifestError;
+    expect(err).toBeInstanceOf(ManifestError);
+    expect(err.documentIndex).toBe(1);
+    expect(err.message).toMatch(/^document 1 \(manifest\) is invalid: YAML: excessive aliasing: /);
+    // The bound is on the expanded size: a smaller amplification passes, a lower limit refuses it.
+    const small = 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - {name: a, image: busybox, args: &args [one, two]}\n    - {name: b, image: busybox, args: *args}\n';
+    expect(loadManifests(small)[0]).toMatchObject({ spec: { containers: [{ args: ['one', 'two'] }, { args: ['one', 'two'] }] } });
+    expect(errorOf(() => loadManifests(small, { maxExpandedBytes: 100 }))).toBeInstanceOf(ManifestError);
+  });
+
+  it('returns objects without shared parts where the YAML used aliases', () => {
+    const [p] = loadManifests('apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - {name: a, image: busybox, args: &args [x]}\n    - {name: b, image: busybox, args: *args}\n') as unknown as [
+      { spec: { containers: { args: string[] }[] } },
+    ];
+    p.spec.containers[0]?.args.push('changed');
+    expect(p.spec.containers[1]?.args).toEqual(['x']);
+  });
+
+  it('reads null-valued fields as absent, as kubectl output has them', () => {
+    const [cm] = loadManifests('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  creationTimestamp: null\n  labels: null\n  annotations: null\ndata: null\n');
+    expect(cm?.metadata.name).toBe('a');
+  });
+
   it('refuses oversize input and deep nesting before parsing', () => {
     expect(errorOf(() => loadManifests('a'.repeat(100), { maxBytes: 50 }))).toBeInstanceOf(RequestEntityTooLargeError);
     expect(errorOf(() => loadManifests(`x: ${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}`))).toBeInstanceOf(RequestEntityTooLargeError);

@@ -4,8 +4,12 @@
  * documents skipped, duplicate keys refused, and every object checked against its kind.
  *
  * The loader is safe on untrusted input: it refuses input larger than `maxBytes`, nesting deeper
- * than `maxDepth`, alias expansion beyond `maxAliasCount` (a "billion laughs" bomb), and any
- * `__proto__` key.
+ * than `maxDepth`, alias expansion beyond `maxAliasCount` (a "billion laughs" bomb), documents that
+ * aliases expand beyond `maxExpandedBytes` in all (go-yaml's "excessive aliasing": a hundred
+ * aliases of one large anchor), and any `__proto__` key.
+ *
+ * Null-valued fields (`creationTimestamp: null`, `labels: null`, as `kubectl create --dry-run -o
+ * yaml` writes them) read as absent, as Kubernetes' decoding into Go structs reads them.
  *
  * @example
  * ```ts
@@ -23,7 +27,8 @@ import { InvalidError, RequestEntityTooLargeError, isInvalid, type FieldCause } 
 import { KindRegistry } from '../kinds/kind.js';
 import { builtinKinds } from '../kinds/builtin.js';
 import type { KubeObject } from '../meta/object-meta.js';
-import { parseObject, validateObject } from '../api/validation.js';
+import { normalizeNulls, parseObject, validateObject } from '../api/validation.js';
+import { cloneJson } from '../util/json.js';
 
 /** Options of {@link loadManifests}. */
 export interface LoadManifestsOptions {
@@ -35,6 +40,12 @@ export interface LoadManifestsOptions {
   readonly maxDepth?: number;
   /** Refuse more alias expansions than this per document. @default 100 */
   readonly maxAliasCount?: number;
+  /**
+   * Refuse documents whose data, with every alias expanded, is larger than this many bytes in all
+   * (measured as compact JSON, roughly). Without aliases data is about as large as its YAML.
+   * @default 4 × maxBytes
+   */
+  readonly maxExpandedBytes?: number;
   /** Refuse more documents than this. @default 10000 */
   readonly maxDocuments?: number;
   /** The namespace given to namespaced objects that name none; absent leaves them without one (validation then accepts that). */
@@ -46,8 +57,10 @@ export interface LoadManifestsOptions {
  * `documentIndex` is the 0-based index of the YAML document; the causes name the field paths.
  */
 export class ManifestError extends InvalidError {
+  /** Always `ManifestError`. */
   override readonly name = 'ManifestError';
   constructor(
+    /** The 0-based index of the YAML document that failed. */
     readonly documentIndex: number,
     causes: readonly FieldCause[],
     what = 'manifest',
@@ -80,6 +93,8 @@ export function loadManifests(text: string, options: LoadManifestsOptions = {}):
   const maxDocuments = options.maxDocuments ?? 10_000;
   if (list.length > maxDocuments) throw new RequestEntityTooLargeError(`${list.length} documents, more than the limit of ${maxDocuments}`);
   const out: KubeObject[] = [];
+  const maxExpanded = options.maxExpandedBytes ?? 4 * maxBytes;
+  let expanded = 0;
   list.forEach((doc, index) => {
     const firstError = doc.errors[0];
     if (firstError !== undefined) throw new ManifestError(index, [{ field: '', message: `YAML: ${firstError.message.trim()}`, type: 'FieldValueInvalid' }]);
@@ -90,11 +105,19 @@ export function loadManifests(text: string, options: LoadManifestsOptions = {}):
       throw new ManifestError(index, [{ field: '', message: `YAML: ${(e as Error).message}`, type: 'FieldValueInvalid' }]);
     }
     if (value === null || value === undefined) return; // an empty document
+    // Aliases come out of toJS as shared references; what is built from the data later (copies,
+    // JSON, validation) pays for every expansion. Measure it before anything else walks it.
+    const size = expandedSize(value, maxExpanded - expanded);
+    if (size === undefined)
+      throw new ManifestError(index, [
+        { field: '', message: `YAML: excessive aliasing: the manifests expand to more than ${maxExpanded} bytes`, type: 'FieldValueInvalid' },
+      ]);
+    expanded += size;
     if (typeof value !== 'object' || Array.isArray(value))
       throw new ManifestError(index, [{ field: '', message: 'a manifest must be a mapping with apiVersion and kind', type: 'FieldValueInvalid' }]);
     const proto = findProtoKey(value, []);
     if (proto !== undefined) throw new ManifestError(index, [{ field: proto, message: 'Forbidden: "__proto__" is not allowed as a key', type: 'FieldValueForbidden' }]);
-    const obj = value as Record<string, unknown>;
+    const obj = cloneJson(value) as Record<string, unknown>; // what callers get has no shared parts
     const { apiVersion, kind } = obj;
     if (typeof apiVersion !== 'string' || apiVersion === '')
       throw new ManifestError(index, [{ field: 'apiVersion', message: 'Required value', type: 'FieldValueRequired' }]);
@@ -105,11 +128,11 @@ export function loadManifests(text: string, options: LoadManifestsOptions = {}):
     const def = registry.get(apiVersion, kind);
     if (def === undefined)
       throw new ManifestError(index, [{ field: 'kind', message: `no matches for kind "${kind}" in version "${apiVersion}"`, type: 'FieldValueNotSupported' }], what);
-    if (options.namespace !== undefined && def.namespaced && meta !== null && typeof meta === 'object' && !('namespace' in meta)) {
+    if (options.namespace !== undefined && def.namespaced && meta !== null && typeof meta === 'object' && (meta as Record<string, unknown>)['namespace'] == null) {
       (meta as Record<string, unknown>)['namespace'] = options.namespace;
     }
     try {
-      const parsed = parseObject(def, obj);
+      const parsed = parseObject(def, normalizeNulls(def, cloneJson(obj)));
       if (!def.namespaced || parsed.metadata.namespace !== undefined) validateObject(def, parsed, undefined);
       else validateObject(def, { ...parsed, metadata: { ...parsed.metadata, namespace: 'default' } }, undefined);
     } catch (e) {
@@ -119,6 +142,36 @@ export function loadManifests(text: string, options: LoadManifestsOptions = {}):
     out.push(obj as unknown as KubeObject);
   });
   return out;
+}
+
+/**
+ * The size of `value` as compact JSON would roughly have it, counting shared parts (expanded
+ * aliases) every time they occur; `undefined` as soon as it exceeds `budget`, so that a document
+ * that expands a hundredfold is refused after a walk of `budget` bytes, not of its expansion.
+ */
+function expandedSize(value: unknown, budget: number): number | undefined {
+  let size = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (Array.isArray(v)) {
+      // Every element costs at least its comma, paid before it is visited.
+      size += 2 + v.length;
+      if (size > budget) return undefined;
+      for (const item of v) stack.push(item);
+    } else if (v !== null && typeof v === 'object') {
+      size += 2;
+      for (const key of Object.keys(v)) {
+        size += key.length + 4;
+        if (size > budget) return undefined;
+        stack.push((v as Record<string, unknown>)[key]);
+      }
+    } else {
+      size += typeof v === 'string' ? v.length + 2 : 4;
+      if (size > budget) return undefined;
+    }
+  }
+  return size;
 }
 
 function describeDoc(kind: string, meta: unknown): string {

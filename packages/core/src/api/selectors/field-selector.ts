@@ -11,15 +11,21 @@ import type { KubeObject } from '../../meta/object-meta.js';
 
 /** One clause of a field selector. */
 export interface FieldRequirement {
+  /** The field path, e.g. `status.phase`. */
   readonly field: string;
+  /** `=` (also written `==`) or `!=`. */
   readonly operator: '=' | '!=';
+  /** The value the field is compared with. */
   readonly value: string;
 }
 
 /** A parsed field selector. */
 export interface FieldSelector {
+  /** The clauses; an object matches when it meets all of them. */
   readonly requirements: readonly FieldRequirement[];
+  /** Whether there are no clauses (the selector matches everything). */
   readonly empty: boolean;
+  /** The selector in Kubernetes' syntax, e.g. `metadata.name=web-0,status.phase!=Running`. */
   toString(): string;
 }
 

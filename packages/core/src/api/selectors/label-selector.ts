@@ -23,8 +23,11 @@ export type SelectorOperator = 'Equals' | 'DoubleEquals' | 'NotEquals' | 'In' | 
 
 /** One clause of a selector: all clauses must hold. */
 export interface Requirement {
+  /** The label key, e.g. `app.kubernetes.io/name`. */
   readonly key: string;
+  /** How the label's value is tested. */
   readonly operator: SelectorOperator;
+  /** The values to compare with: one for the equality operators, `Gt` and `Lt`, none for `Exists` and `DoesNotExist`. */
   readonly values: readonly string[];
 }
 
@@ -39,6 +42,7 @@ export interface Selector {
   readonly empty: boolean;
   /** True if the selector matches nothing (from an absent object selector). */
   readonly nothing: boolean;
+  /** The clauses, sorted by key as Kubernetes sorts them. */
   readonly requirements: readonly Requirement[];
   /** The canonical string form, parseable by {@link parseLabelSelector}. */
   toString(): string;
@@ -46,7 +50,9 @@ export interface Selector {
 
 /** The object form used in specs (`spec.selector` of a Deployment). */
 export interface LabelSelectorObject {
+  /** Labels the object must carry with exactly these values, as in Kubernetes' `LabelSelector.matchLabels`. */
   readonly matchLabels?: Readonly<Record<string, string>> | undefined;
+  /** Requirements with `In`, `NotIn`, `Exists` or `DoesNotExist`, as in Kubernetes' `LabelSelector.matchExpressions`. */
   readonly matchExpressions?:
     | readonly {
         readonly key: string;
