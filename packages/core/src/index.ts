@@ -6,6 +6,7 @@
 export * from './errors.js';
 export type { Clock, TimerHandle } from './clock/clock.js';
 export { systemClock, sleep, formatTime, formatMicroTime } from './clock/clock.js';
+export { formatDuration } from './clock/duration.js';
 export type { Store, Entry, StoreEvent, ListOptions as StoreListOptions, ListResult as StoreListResult, JsonValue } from './store/store.js';
 export {
   StoreError,
@@ -83,7 +84,7 @@ export type {
 } from './queue/rate-limiter.js';
 export { Cache, cacheKey, NAMESPACE_INDEX, LABEL_INDEX, OWNER_INDEX, CONTROLLER_INDEX } from './informer/cache.js';
 export type { CacheReader, CacheListOptions, IndexFunc } from './informer/cache.js';
-export { Informer } from './informer/informer.js';
+export { Informer, ShortWatchError } from './informer/informer.js';
 export type { InformerOptions, EventHandler, InformerEvent, InformerError } from './informer/informer.js';
 export { InformerFactory } from './informer/informer-factory.js';
 export type { InformerFactoryOptions, SharedInformerOptions } from './informer/informer-factory.js';

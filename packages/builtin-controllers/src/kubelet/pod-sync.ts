@@ -17,6 +17,7 @@ import {
   ContainerStartError,
   delay,
   formatTime,
+  formatDuration,
   ImagePullError,
   ignoreNotFound,
   isConflict,
@@ -35,7 +36,7 @@ import {
 import type { Backoff } from './backoff.js';
 import { ContainerConfigError, containerEnv, expand } from './container-env.js';
 import type { ContainerTasks } from './container-tasks.js';
-import { formatDuration, formatPod } from './format.js';
+import { formatPod } from './format.js';
 import { runLifecycleHook } from './lifecycle-hooks.js';
 import type { PodIpAllocator } from './pod-ips.js';
 import type { ProbeManager, Prober } from './probes.js';

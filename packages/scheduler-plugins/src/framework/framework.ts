@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { Client, Clock, EventRecorder, InformerFactory, kinds, Logger } from '@harbormaster/core';
+import { formatDuration, type Client, type Clock, type EventRecorder, type InformerFactory, type kinds, type Logger } from '@harbormaster/core';
 import type { ResolvedProfile } from '../config/defaults.js';
 import { EXTENSION_POINTS, type ExtensionPoint, type PluginRef } from '../config/types.js';
 import type { CycleState } from './cycle-state.js';
@@ -43,7 +43,6 @@ import type { PodInfo } from './pod-info.js';
 import type { QueuedPodInfo } from './queued-pod-info.js';
 import type { Registry } from './registry.js';
 import { Status, type PluginStatus } from './status.js';
-import { formatDuration } from '../helpers/duration.js';
 
 /** The longest a Permit plugin may hold a pod (Kubernetes: 15 minutes). */
 export const MAX_PERMIT_TIMEOUT_MS = 15 * 60_000;
