@@ -197,6 +197,11 @@ spec:
         `              extra:
                 type: object
                 x-kubernetes-preserve-unknown-fields: true
+              note:
+                type: string
+                nullable: true
+              owner:
+                type: string
               replicas:
                 type: integer`,
       ),
@@ -205,10 +210,12 @@ spec:
     const CronTab = kindOf(crds, 'v1');
     const created = await e.client.create(CronTab, {
       metadata: { name: 'pruned', namespace: 'default', annotations: { note: 'kept' } },
-      spec: { image: 'img', someRandomField: 42, extra: { anything: { goes: true } } },
+      // A null stays where the schema says nullable, is defaulted where there is a default, and
+      // is dropped elsewhere.
+      spec: { image: 'img', someRandomField: 42, extra: { anything: { goes: true } }, note: null, owner: null, replicas: null },
       topLevel: 'dropped',
     });
-    expect(created.spec).toEqual({ cronSpec: '5 0 * * *', image: 'img', replicas: 1, extra: { anything: { goes: true } } });
+    expect(created.spec).toEqual({ cronSpec: '5 0 * * *', image: 'img', replicas: 1, extra: { anything: { goes: true } }, note: null });
     expect(created['topLevel']).toBeUndefined();
     expect(created.metadata.annotations).toEqual({ note: 'kept' });
   });

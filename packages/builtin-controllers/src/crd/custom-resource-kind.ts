@@ -213,6 +213,9 @@ export function customResourceKind(crd: kinds.CustomResourceDefinition, version:
   }
   const scaleSubresource = subresources.scale;
   const strategy: KindStrategy<CustomResource> = {
+    // The schema decides about nulls (step 4 above): kept where `nullable: true`, defaulted or
+    // dropped elsewhere, as the apiextensions API server does.
+    keepNulls: true,
     ...(scaleSubresource === undefined ? {} : { validate: (obj: CustomResource) => scaleCauses(obj, scaleSubresource) }),
     ...(Object.keys(selectable).length === 0 ? {} : { selectableFields: selectable }),
   };
