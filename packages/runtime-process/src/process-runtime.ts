@@ -384,7 +384,9 @@ class ProcessRuntime implements ContainerRuntime {
         exitCode: exit.code,
         reason: startError !== undefined ? 'StartError' : exit.code === 0 ? 'Completed' : 'Error',
         ...(started !== undefined ? { startedAt: started.startedAt } : {}),
-        finishedAt: exit.finishedAt,
+        // The exit file's mtime comes from the kernel's coarser file clock and can read a few ms
+        // before the Date.now() taken at create or start: never report an exit before those.
+        finishedAt: Math.max(exit.finishedAt, started?.startedAt ?? 0, record.createdAt),
       };
     };
     const started = await this.#started(id);
