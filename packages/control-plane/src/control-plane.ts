@@ -69,7 +69,11 @@ export interface ControlPlaneOptions {
   readonly store?: Store;
   /** @default systemClock */
   readonly clock?: Clock;
-  /** @default silentLogger */
+  /**
+   * Where the control plane's components log (the manager's logger, shared by the controllers,
+   * the scheduler, the node agent and the simulated nodes).
+   * @default the manager's default: warnings and errors as JSON lines on stderr
+   */
   readonly logger?: Logger;
   /** Where the manager's controllers and work queues record metrics. @default noopMetrics */
   readonly metrics?: Metrics;
@@ -193,7 +197,7 @@ export async function createControlPlane(options: ControlPlaneOptions = {}): Pro
   const cluster =
     nodes === undefined || nodes.nodes === 0
       ? undefined
-      : simulatedCluster({ ...nodes, client: manager.client, clock, informers: manager.informers, ...(options.logger === undefined ? {} : { logger: options.logger }) });
+      : simulatedCluster({ ...nodes, client: manager.client, clock, informers: manager.informers, logger: manager.logger });
   if (cluster !== undefined) manager.add(cluster);
 
   const stopper = new AbortController();
