@@ -179,9 +179,28 @@ async function main(): Promise<void> {
       await Promise.all(load);
     }
     out.line(
-      `${(await readyPods(cp)).length} pods ready: the seed's HPA sets no behavior, so Kubernetes grows it to at most max(2 × current, 4) ` +
-        'replicas per sync, and it would go on while the load lasts. The load stops here (scaling back in waits out the 300 s stabilization window)',
+      `${(await readyPods(cp)).length} pods ready. The seed's HPA sets no behavior, so Kubernetes grows it by at most ` +
+        'max(2 × current, 4) replicas per sync, for as long as the load lasts.',
     );
+    out.line(
+      'The load stops. Without a behavior the HPA keeps the highest recommendation of the last 5 minutes, so it may still ' +
+        'finish a scale-up it had begun, and it scales back in only after that stabilization window',
+    );
+    if (simulated) await simulateLoad(cp, false);
+    // Until the HPA has seen the quiet and every pod it asked for is ready: a pod still starting
+    // when the cleanup begins would miss its SIGTERM (its server has no handler yet) and be
+    // killed only at the end of its 30 s grace period, as on Kubernetes.
+    await until('the HPA to settle', async () => {
+      const hpa = await cp.client.get(kinds.HorizontalPodAutoscaler, { name: 'storefront-hpa' });
+      const d = await cp.client.get(kinds.Deployment, { name: 'storefront' });
+      const cpu = hpa.status?.currentMetrics?.[0]?.resource?.current.averageUtilization;
+      const ready = (await readyPods(cp)).length;
+      const want = d.spec.replicas ?? 1;
+      const state = `CPU ${cpu === undefined ? '…' : `${cpu}%`} of request; replicas ${want}, ready ${ready}`;
+      out.progress(state, state);
+      return cpu !== undefined && cpu < 70 && ready === want && d.status?.replicas === want;
+    }, 30_000);
+    out.endProgress();
     await out.pause();
 
     out.scene('Cleaning up');
