@@ -7,7 +7,7 @@ export * from './errors.js';
 export type { Clock, TimerHandle } from './clock/clock.js';
 export { systemClock, sleep, formatTime, formatMicroTime } from './clock/clock.js';
 export { formatDuration } from './clock/duration.js';
-export type { Store, Entry, StoreEvent, ListOptions as StoreListOptions, ListResult as StoreListResult, JsonValue } from './store/store.js';
+export type { Store, Entry, DeletedEntry, StoreEvent, ListOptions as StoreListOptions, ListResult as StoreListResult, JsonValue } from './store/store.js';
 export {
   StoreError,
   KeyExistsError,

@@ -44,7 +44,7 @@ import {
   RevisionConflictError,
   StoreClosedError,
 } from '@harbormaster/core';
-import type { Entry, JsonValue, StoreListOptions as ListOptions, StoreListResult as ListResult, Store, StoreEvent } from '@harbormaster/core';
+import type { DeletedEntry, Entry, JsonValue, StoreListOptions as ListOptions, StoreListResult as ListResult, Store, StoreEvent } from '@harbormaster/core';
 import { Observable, type Subscriber } from 'rxjs';
 import { decodeContinueToken, encodeContinueToken, invalidToken } from './continue-token.js';
 import { frozenJsonCopy } from './frozen-json.js';
@@ -216,7 +216,7 @@ class MemoryStore implements Store {
     return entry;
   }
 
-  async delete(key: string, expectedModRevision?: number): Promise<Entry> {
+  async delete(key: string, expectedModRevision?: number): Promise<DeletedEntry> {
     this.#assertOpen();
     const history = this.#keys.get(key);
     const prev = currentEntry(history);
@@ -229,7 +229,7 @@ class MemoryStore implements Store {
     const event: StoreEvent = Object.freeze({ type: 'deleted', revision, entry, prev });
     history.push(event);
     this.#commit(event);
-    return prev;
+    return Object.freeze({ ...prev, deleteRevision: revision });
   }
 
   watch(prefix: string, afterRevision: number): Observable<StoreEvent> {

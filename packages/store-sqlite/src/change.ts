@@ -1,11 +1,12 @@
 /**
- * One row of the log, as a change: turns into the {@link Entry} a write resolves with and the
- * {@link StoreEvent} a watch delivers. Values are parsed lazily, once, and frozen, so the writer,
- * every watcher and the acknowledgement share one read-only object.
+ * One row of the log, as a change: turns into the {@link Entry} (for a delete, the
+ * {@link DeletedEntry}) a write resolves with and the {@link StoreEvent} a watch delivers. Values
+ * are parsed lazily, once, and frozen, so the writer, every watcher and the acknowledgement share
+ * one read-only object.
  *
  * @module
  */
-import type { Entry, JsonValue, StoreEvent } from '@harbormaster/core';
+import type { DeletedEntry, Entry, JsonValue, StoreEvent } from '@harbormaster/core';
 import { Op } from './schema.js';
 
 /** A row of `log` joined with the value of the row it supersedes. */
@@ -37,6 +38,7 @@ export class Change {
   #prevValue: JsonValue | undefined;
   #entry: Entry | undefined;
   #prev: Entry | undefined;
+  #deleted: DeletedEntry | undefined;
   #event: StoreEvent | undefined;
 
   constructor(
@@ -91,6 +93,12 @@ export class Change {
       modRevision: this.prevRevision,
     });
     return this.#prev;
+  }
+
+  /** What a delete resolves with: the version it replaced, and its own revision (this row's id). */
+  deleted(): DeletedEntry {
+    this.#deleted ??= Object.freeze({ ...this.prev(), deleteRevision: this.id });
+    return this.#deleted;
   }
 
   event(): StoreEvent {

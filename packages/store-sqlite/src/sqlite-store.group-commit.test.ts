@@ -5,6 +5,7 @@
 import { statSync } from 'node:fs';
 import { KeyExistsError, KeyNotFoundError, RevisionConflictError, type Entry } from '@harbormaster/core';
 import Database from 'better-sqlite3';
+import { firstValueFrom, take, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { sqliteStore } from './index.js';
 import { tempDatabase } from '../test/temp-database.js';
@@ -52,9 +53,35 @@ describe('sqliteStore group commit', () => {
       expect(results[3]).toEqual({ value: { key: '/c', value: 1, createRevision: 4, modRevision: 4 } });
       expect((results[4] as { error: unknown }).error).toBeInstanceOf(KeyNotFoundError);
       expect(results[5]).toEqual({ value: { key: '/c', value: 2, createRevision: 4, modRevision: 5 } });
-      expect(results[6]).toEqual({ value: { key: '/b', value: 1, createRevision: 2, modRevision: 2 } });
+      expect(results[6]).toEqual({ value: { key: '/b', value: 1, createRevision: 2, modRevision: 2, deleteRevision: 6 } });
       expect(await store.revision()).toBe(6);
     } finally {
+      await store.close();
+    }
+  });
+
+  it('answers each delete of a batch with its own revision, counting other store objects\' writes before it', async () => {
+    const path = tempDatabase();
+    const store = sqliteStore({ path, compaction: false });
+    const other = sqliteStore({ path, compaction: false });
+    try {
+      const events = firstValueFrom(store.watch('', 0).pipe(take(7), toArray()));
+      await store.create('/a', 'a'); // 1
+      await store.create('/b', 'b'); // 2
+      await other.create('/o/1', 1); // 3, found by this store's catch-up
+      await other.create('/o/2', 2); // 4
+      const [a, c, b] = await Promise.all([store.delete('/a'), store.create('/c', 'c'), store.delete('/b', 2)]);
+      expect(a).toEqual({ key: '/a', value: 'a', createRevision: 1, modRevision: 1, deleteRevision: 5 });
+      expect(c).toEqual({ key: '/c', value: 'c', createRevision: 6, modRevision: 6 });
+      expect(b).toEqual({ key: '/b', value: 'b', createRevision: 2, modRevision: 2, deleteRevision: 7 });
+      const deletes = (await events).filter((e) => e.type === 'deleted');
+      expect(deletes.map((e) => [e.entry.key, e.revision])).toEqual([
+        ['/a', a.deleteRevision],
+        ['/b', b.deleteRevision],
+      ]);
+      expect(await store.revision()).toBe(7);
+    } finally {
+      await other.close();
       await store.close();
     }
   });

@@ -62,6 +62,7 @@ import {
   StoreError,
   systemClock,
   type Clock,
+  type DeletedEntry,
   type Entry,
   type JsonValue,
   type StoreListOptions as ListOptions,
@@ -181,7 +182,7 @@ type Pending<T> = { readonly resolve: (value: T) => void; readonly reject: (erro
 type WriteRequest =
   | ({ readonly kind: 'create'; readonly key: string; readonly json: string } & Pending<Entry>)
   | ({ readonly kind: 'update'; readonly key: string; readonly json: string; readonly expected: number } & Pending<Entry>)
-  | ({ readonly kind: 'delete'; readonly key: string; readonly expected: number | undefined } & Pending<Entry>);
+  | ({ readonly kind: 'delete'; readonly key: string; readonly expected: number | undefined } & Pending<DeletedEntry>);
 type CompactRequest = { readonly kind: 'compact'; readonly revision: number } & Pending<void>;
 type Request = WriteRequest | CompactRequest;
 
@@ -333,8 +334,8 @@ class SqliteStore implements Store {
     }));
   }
 
-  delete(key: string, expectedModRevision?: number): Promise<Entry> {
-    return this.#enqueue<Entry>((pending) => ({
+  delete(key: string, expectedModRevision?: number): Promise<DeletedEntry> {
+    return this.#enqueue<DeletedEntry>((pending) => ({
       kind: 'delete',
       key: checkKey(key),
       expected: expectedModRevision === undefined ? undefined : checkRevision(expectedModRevision, 'expectedModRevision'),
@@ -374,7 +375,7 @@ class SqliteStore implements Store {
   }
 
   #runBatch(batch: readonly WriteRequest[]): void {
-    const done: Array<{ request: WriteRequest; change: Change; ack: () => Entry }> = [];
+    const done: Array<{ request: WriteRequest; change: Change }> = [];
     const failed: Array<{ request: WriteRequest; error: StoreError }> = [];
     let catchUp: CatchUp;
     this.#catchUpBeforeLock();
@@ -385,9 +386,10 @@ class SqliteStore implements Store {
         let id = catchUp.head;
         for (const request of batch) {
           try {
+            // The row's id is the write's revision, for a delete too: its deleteRevision.
             const change = this.#apply(request, id + 1);
             id++;
-            done.push({ request, change, ack: request.kind === 'delete' ? () => change.prev() : () => change.entry() });
+            done.push({ request, change });
           } catch (e) {
             if (!(e instanceof StoreError)) throw e;
             failed.push({ request, error: e });
@@ -402,9 +404,10 @@ class SqliteStore implements Store {
       return;
     }
     this.#afterCommit(catchUp, done.map((d) => d.change));
-    for (const { request, ack } of done) {
+    for (const { request, change } of done) {
       try {
-        request.resolve(ack());
+        if (request.kind === 'delete') request.resolve(change.deleted());
+        else request.resolve(change.entry());
       } catch (e) {
         request.reject(e);
       }

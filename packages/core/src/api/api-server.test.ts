@@ -1,5 +1,4 @@
 import { firstValueFrom, take, toArray, type Observable } from 'rxjs';
-import type { Store } from '../store/store.js';
 import { describe, expect, it } from 'vitest';
 import { memoryStore } from '@harbormaster/store-memory';
 import {
@@ -897,42 +896,33 @@ describe('resourceVersion of writes', () => {
     expect(seen[1]?.object.metadata.resourceVersion).toBe(deleted.metadata.resourceVersion);
   });
 
-  it('finds the revision of a delete when others write right after it', async () => {
-    const clock = new FakeClock(Date.UTC(2026, 10, 25, 12, 0, 0));
-    const inner = memoryStore();
-    let others = 0;
-    // Another writer gets in between every delete and whatever the API server does next.
-    const busy: Store = {
-      get: (key) => inner.get(key),
-      list: (prefix, options) => inner.list(prefix, options),
-      create: (key, value) => inner.create(key, value),
-      update: (key, value, expected) => inner.update(key, value, expected),
-      delete: async (key, expected) => {
-        const last = await inner.delete(key, expected);
-        for (let i = 0; i < 3; i++) await inner.create(`/other/${++others}`, {});
-        return last;
-      },
-      watch: (prefix, after) => inner.watch(prefix, after),
-      compact: (revision) => inner.compact(revision),
-      revision: () => inner.revision(),
-      compactedRevision: () => inner.compactedRevision(),
-      close: () => inner.close(),
-    };
-    const api = createApiServer({ store: busy, clock });
-    await api.ready();
-    const { client } = api;
+  it('answers a delete, and an update that removes the last finalizer, at the revision of the delete while others write right after it', async () => {
+    const { client, store } = await setup();
     const a = await client.create(kinds.ConfigMap, { metadata: { name: 'a' } });
     await client.create(kinds.ConfigMap, { metadata: { name: 'b' } });
     await client.create(kinds.ConfigMap, { metadata: { name: 'f', finalizers: ['example.com/x'] } });
-    const events = collect(client.watch(kinds.ConfigMap, { resourceVersion: a.metadata.resourceVersion }), 5);
-    const deleted = await client.delete(kinds.ConfigMap, { name: 'a' });
-    await client.delete(kinds.ConfigMap, { name: 'f' });
-    const finished = await client.patch(kinds.ConfigMap, { name: 'f' }, { metadata: { finalizers: null } });
-    const seen = (await events).filter((e) => e.type === 'DELETED');
-    expect(seen.map((e) => `${e.object.metadata.name ?? ''} ${e.object.metadata.resourceVersion ?? ''}`)).toEqual([
-      `a ${deleted.metadata.resourceVersion ?? ''}`,
-      `f ${finished.metadata.resourceVersion ?? ''}`,
-    ]);
-    expect(Number(deleted.metadata.resourceVersion)).toBeLessThan(await inner.revision());
+    // Another writer reacts to every delete at once: the memory store notifies watchers inside the
+    // write, so its writes land before the API server hears back from the store.
+    let others = 0;
+    const otherWriter = store.watch('/registry/', await store.revision()).subscribe((event) => {
+      if (event.type !== 'deleted') return;
+      for (let i = 0; i < 3; i++) void store.create(`/other/${++others}`, {});
+    });
+    try {
+      const events = collect(client.watch(kinds.ConfigMap, { resourceVersion: a.metadata.resourceVersion }), 5);
+      const deleted = await client.delete(kinds.ConfigMap, { name: 'a' });
+      await client.delete(kinds.ConfigMap, { name: 'f' });
+      const finished = await client.patch(kinds.ConfigMap, { name: 'f' }, { metadata: { finalizers: null } });
+      const seen = (await events).filter((e) => e.type === 'DELETED');
+      expect(seen.map((e) => `${e.object.metadata.name ?? ''} ${e.object.metadata.resourceVersion ?? ''}`)).toEqual([
+        `a ${deleted.metadata.resourceVersion ?? ''}`,
+        `f ${finished.metadata.resourceVersion ?? ''}`,
+      ]);
+      expect(others).toBe(6);
+      expect(Number(deleted.metadata.resourceVersion)).toBeLessThan(Number(finished.metadata.resourceVersion) - 3);
+      expect(Number(finished.metadata.resourceVersion)).toBe((await store.revision()) - 3);
+    } finally {
+      otherWriter.unsubscribe();
+    }
   });
 });

@@ -577,8 +577,8 @@ class ApiServerImpl implements ApiServer {
       const deleteNow = this.#shouldDeleteDuringUpdate(kind, next);
       try {
         if (deleteNow) {
-          const last = await this.store.delete(storeKey, entry.modRevision);
-          return withResourceVersion(next, String(await this.#deletionRevision(storeKey, last)));
+          const { deleteRevision } = await this.store.delete(storeKey, entry.modRevision);
+          return withResourceVersion(next, String(deleteRevision));
         }
         return toObject(await this.store.update(storeKey, next as unknown as JsonValue, entry.modRevision), kind);
       } catch (e) {
@@ -727,33 +727,6 @@ class ApiServerImpl implements ApiServer {
     return !(obj.metadata.deletionGracePeriodSeconds !== undefined && obj.metadata.deletionGracePeriodSeconds !== null && obj.metadata.deletionGracePeriodSeconds > 0);
   }
 
-  /**
-   * The revision at which the store deleted a key whose last entry was `last`. The Store contract
-   * resolves a delete with the entry as it was, so the revision of the delete is read back: it is
-   * the current revision when nothing else was written since; otherwise it is found by bisection
-   * between the two, reading the key at past revisions (it holds `last` before the delete, and is
-   * absent or a newer incarnation from the delete on). If that history is compacted already, the
-   * current revision is the answer: an upper bound.
-   */
-  async #deletionRevision(storeKey: string, last: Entry): Promise<number> {
-    const now = await this.store.revision();
-    let low = last.modRevision + 1;
-    let high = now;
-    try {
-      while (low < high) {
-        const mid = Math.floor((low + high) / 2);
-        // `storeKey` is the first key of the prefix `storeKey`, so one item says whether it existed.
-        const [item] = (await this.store.list(storeKey, { revision: mid, limit: 1 })).items;
-        if (item !== undefined && item.key === storeKey && item.createRevision === last.createRevision) low = mid + 1;
-        else high = mid;
-      }
-    } catch (e) {
-      if (e instanceof CompactedError) return now;
-      throw e;
-    }
-    return low;
-  }
-
   // ---------------------------------------------------------------- delete
 
   async delete(kind: AnyKind, key: ObjectKey, options: DeleteOptions = {}): Promise<Obj> {
@@ -817,8 +790,8 @@ class ApiServerImpl implements ApiServer {
         if (immediate) {
           // The last state, at the revision of the delete (as Kubernetes' etcd3 store answers), so
           // that a caller can wait for a cache to have seen the deletion.
-          const last = await this.store.delete(storeKey, entry.modRevision);
-          return withResourceVersion(current, String(await this.#deletionRevision(storeKey, last)));
+          const { deleteRevision } = await this.store.delete(storeKey, entry.modRevision);
+          return withResourceVersion(current, String(deleteRevision));
         }
         if (jsonEqual(next, entry.value)) return current;
         const written = await this.store.update(storeKey, next as unknown as JsonValue, entry.modRevision);

@@ -36,6 +36,30 @@ export interface Entry {
 }
 
 /**
+ * What {@link Store.delete} resolves with: the key's last entry, as it was just before the delete,
+ * and the revision the delete itself was written at.
+ *
+ * etcd answers a delete the same way: the deleted key-values (`prev_kv`) and, in the response
+ * header, the revision of the delete. The API layer returns a deleted object at that revision, so
+ * that a caller can wait until a cache has seen the deletion.
+ *
+ * @example
+ * ```ts
+ * const created = await store.create('/registry/configmaps/default/app', { data: {} }); // revision 1
+ * const deleted = await store.delete(created.key, created.modRevision);                   // revision 2
+ * deleted.modRevision;    // 1: the last write before the delete
+ * deleted.deleteRevision; // 2: the delete, as its `deleted` event's `revision` says
+ * ```
+ */
+export interface DeletedEntry extends Entry {
+  /**
+   * The revision the delete was written at: the revision of the `deleted` {@link StoreEvent} that
+   * watches deliver for it (and that event's `entry.modRevision`). Greater than `modRevision`.
+   */
+  readonly deleteRevision: number;
+}
+
+/**
  * One change, as a watch delivers it. `revision` equals `entry.modRevision`.
  *
  * - `created`: `entry` is the new key.
@@ -107,11 +131,13 @@ export interface Store {
 
   /**
    * Delete `key`, if given only when its modRevision is `expectedModRevision`. Resolves with the
-   * entry as it was before the delete.
+   * entry as it was before the delete, and the revision of the delete as
+   * {@link DeletedEntry.deleteRevision | deleteRevision}: the revision of the `deleted` event
+   * watches deliver for it.
    * @throws {@link @harbormaster/core!KeyNotFoundError | KeyNotFoundError} if the key does not exist.
    * @throws {@link @harbormaster/core!RevisionConflictError | RevisionConflictError} if the key's modRevision differs.
    */
-  delete(key: string, expectedModRevision?: number): Promise<Entry>;
+  delete(key: string, expectedModRevision?: number): Promise<DeletedEntry>;
 
   /**
    * Every change to keys under `prefix` with a revision strictly greater than `afterRevision`:

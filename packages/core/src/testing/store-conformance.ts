@@ -36,7 +36,7 @@ import {
   RevisionConflictError,
   StoreClosedError,
 } from '../store/errors.js';
-import type { Entry, JsonValue, ListResult, Store, StoreEvent } from '../store/store.js';
+import type { DeletedEntry, Entry, JsonValue, ListResult, Store, StoreEvent } from '../store/store.js';
 import { StoreModel, type ModelCursor, type ModelListResult } from './store-model.js';
 import { WatchRecorder, waitUntil } from './watch-recorder.js';
 
@@ -152,17 +152,60 @@ export function storeConformanceSuite(
         expect(await store.revision()).toBe(2);
       });
 
-      it('delete resolves with the last entry, with or without expectedModRevision', async () => {
+      it('delete resolves with the last entry and the revision of the delete, with or without expectedModRevision', async () => {
         await store.create('/a/x', { n: 1 });
         const last = await store.update('/a/x', { n: 2 }, 1);
-        expect(await store.delete('/a/x', 2)).toEqual(last);
+        expect(await store.delete('/a/x', 2)).toEqual({ ...last, deleteRevision: 3 });
         expect(await store.get('/a/x')).toBeUndefined();
         expect(await store.revision()).toBe(3);
 
         const y = await store.create('/a/y', { n: 3 });
-        expect(await store.delete('/a/y')).toEqual(y);
+        expect(await store.delete('/a/y')).toEqual({ ...y, deleteRevision: 5 });
         expect(await store.get('/a/y')).toBeUndefined();
         expect(await store.revision()).toBe(5);
+      });
+
+      it("delete's deleteRevision is the store's revision after it and the revision of its deleted event", async () => {
+        const recorder = watch('/r/', 0);
+        const a = await store.create('/r/a', 'a');
+        await store.create('/r/b', 'b');
+        const deleted = await store.delete('/r/a', a.modRevision);
+        expect(deleted.deleteRevision).toBe(await store.revision());
+        const events = await recorder.waitForCount(3);
+        expect(events[2]).toEqual({
+          type: 'deleted',
+          revision: deleted.deleteRevision,
+          entry: { key: '/r/a', value: 'a', createRevision: 1, modRevision: deleted.deleteRevision },
+          prev: { key: '/r/a', value: 'a', createRevision: 1, modRevision: 1 },
+        });
+      });
+
+      it('writes issued together each resolve with their own revision; each delete with the revision of its event', async () => {
+        // Backends that commit writes in groups must still answer each delete with its own revision.
+        const recorder = watch('/g/', 0);
+        for (const key of ['/g/a', '/g/b', '/g/c', '/g/d']) await store.create(key, key);
+        const [a, e, b, c, conflict, d] = await Promise.all([
+          store.delete('/g/a'),
+          store.create('/g/e', 'e'),
+          store.delete('/g/b', 2),
+          store.update('/g/c', 'c2', 3),
+          store.delete('/g/c', 99).catch((error: unknown) => error),
+          store.delete('/g/d'),
+        ]);
+        const final = await store.revision();
+        expect(final).toBe(9);
+        expect(conflict).toBeInstanceOf(RevisionConflictError);
+        const written = [a.deleteRevision, e.modRevision, b.deleteRevision, c.modRevision, d.deleteRevision];
+        expect(written.sort((x, y) => x - y)).toEqual([5, 6, 7, 8, 9]);
+        const events = await recorder.waitForCount(final);
+        for (const { deleteRevision, ...last } of [a, b, d]) {
+          expect(events[deleteRevision - 1]).toEqual({
+            type: 'deleted',
+            revision: deleteRevision,
+            entry: { ...last, modRevision: deleteRevision },
+            prev: last,
+          });
+        }
       });
 
       it('delete with a stale expectedModRevision fails with RevisionConflictError and keeps the key', async () => {
@@ -652,18 +695,29 @@ export function storeConformanceSuite(
         // Each event must be a whole, valid write.
         const model = replayIntoModel(history);
 
-        // The events agree with what the writes resolved with.
+        // The events agree with what the writes resolved with: a create or update with the event
+        // at its modRevision, a delete with the deleted event at its deleteRevision.
         for (const outcome of succeeded) {
-          if (outcome.op === 'delete' || outcome.entry === undefined) continue;
+          if (outcome.entry === undefined) continue;
+          if (outcome.op === 'delete') {
+            const { deleteRevision, ...last } = outcome.entry as DeletedEntry;
+            expect(history[deleteRevision - 1]).toEqual({
+              type: 'deleted',
+              revision: deleteRevision,
+              entry: { ...last, modRevision: deleteRevision },
+              prev: last,
+            });
+            continue;
+          }
           expect(history[outcome.entry.modRevision - 1]).toMatchObject({
             type: outcome.op === 'create' ? 'created' : 'updated',
             entry: outcome.entry,
           });
         }
-        const byModRevision = (a: Entry, b: Entry): number => a.modRevision - b.modRevision;
-        const deletedPrevs = history.flatMap((event) => (event.type === 'deleted' ? [event.prev] : [])).sort(byModRevision);
-        const deleteResults = succeeded.flatMap((o) => (o.op === 'delete' && o.entry ? [o.entry] : [])).sort(byModRevision);
-        expect(deletedPrevs).toEqual(deleteResults);
+        // One delete result per deleted event, and no two the same.
+        const deleteRevisions = succeeded.flatMap((o) => (o.op === 'delete' ? [(o.entry as DeletedEntry).deleteRevision] : []));
+        expect(new Set(deleteRevisions).size).toBe(history.filter((event) => event.type === 'deleted').length);
+        expect(deleteRevisions).toHaveLength(new Set(deleteRevisions).size);
 
         // Conflicts happened, and each names a revision the shared key really had.
         const failed = outcomes.filter((outcome) => outcome.entry === undefined);
@@ -1080,7 +1134,7 @@ class Mirror {
   }
 
   /** Delete `key`, alternately with and without its current modRevision. */
-  async delete(key: string): Promise<Entry> {
+  async delete(key: string): Promise<DeletedEntry> {
     const expected = this.model.revision % 2 === 0 ? this.model.get(key)?.modRevision : undefined;
     const actual = await this.#store.delete(key, expected);
     expect(actual).toEqual(this.model.delete(key, expected));

@@ -15,14 +15,15 @@
  * const model = new StoreModel();
  * model.create('/a/x', { n: 1 });                        // revision 1
  * model.update('/a/x', { n: 2 }, 1);                     // revision 2
+ * model.delete('/a/x').deleteRevision;                   // 3
  * model.list('/a/', { revision: 1 }).items;              // [{ key: '/a/x', value: { n: 1 }, … }]
- * model.events('/a/', 0).map((e) => e.type);             // ['created', 'updated']
+ * model.events('/a/', 0).map((e) => e.type);             // ['created', 'updated', 'deleted']
  * ```
  *
  * @module
  */
 import { CompactedError, KeyExistsError, KeyNotFoundError, RevisionConflictError } from '../store/errors.js';
-import type { Entry, JsonValue, StoreEvent } from '../store/store.js';
+import type { DeletedEntry, Entry, JsonValue, StoreEvent } from '../store/store.js';
 
 /** Where a paged list continues: the model's stand-in for a store's opaque continue token. */
 export interface ModelCursor {
@@ -113,11 +114,11 @@ export class StoreModel {
 
   /**
    * Delete `key`, if given only when its modRevision is `expectedModRevision`; returns the entry as
-   * it was before the delete.
+   * it was before the delete, with the revision of the delete as `deleteRevision`.
    * @throws {@link @harbormaster/core!KeyNotFoundError | KeyNotFoundError} if the key does not exist.
    * @throws {@link @harbormaster/core!RevisionConflictError | RevisionConflictError} if its modRevision differs.
    */
-  delete(key: string, expectedModRevision?: number): Entry {
+  delete(key: string, expectedModRevision?: number): DeletedEntry {
     const prev = this.#current.get(key);
     if (prev === undefined) throw new KeyNotFoundError(key);
     if (expectedModRevision !== undefined && prev.modRevision !== expectedModRevision) {
@@ -125,7 +126,7 @@ export class StoreModel {
     }
     const revision = this.revision + 1;
     this.#record({ type: 'deleted', revision, entry: { ...prev, modRevision: revision }, prev });
-    return prev;
+    return { ...prev, deleteRevision: revision };
   }
 
   /**
