@@ -63,8 +63,6 @@ interface Index<T> {
   readonly fn: IndexFunc<T>;
   /** Index value → keys of the objects with that value. */
   readonly values: Map<string, Set<string>>;
-  /** Key → the index values computed when the object was stored (so removal never calls `fn` again). */
-  readonly byKey: Map<string, readonly string[]>;
 }
 
 const builtinIndexes: Record<string, IndexFunc<KubeObject>> = {
@@ -80,7 +78,7 @@ export class Cache<T extends KubeObject> implements CacheReader<T> {
   readonly #indexes = new Map<string, Index<T>>();
 
   constructor(indexers: Readonly<Record<string, IndexFunc<T>>> = {}) {
-    for (const [name, fn] of Object.entries(builtinIndexes)) this.#indexes.set(name, { fn, values: new Map(), byKey: new Map() });
+    for (const [name, fn] of Object.entries(builtinIndexes)) this.#indexes.set(name, { fn, values: new Map() });
     for (const [name, fn] of Object.entries(indexers)) this.addIndex(name, fn);
   }
 
@@ -95,7 +93,7 @@ export class Cache<T extends KubeObject> implements CacheReader<T> {
       if (existing.fn === fn) return;
       throw new Error(`the cache has a different index named ${name} already`);
     }
-    const index: Index<T> = { fn, values: new Map(), byKey: new Map() };
+    const index: Index<T> = { fn, values: new Map() };
     // Compute every value first: a throwing function leaves the cache as it was.
     const computed = [...this.#items].map(([key, obj]) => [key, fn(obj)] as const);
     this.#indexes.set(name, index);
@@ -171,12 +169,13 @@ export class Cache<T extends KubeObject> implements CacheReader<T> {
    */
   upsert(obj: T): T | undefined {
     const key = cacheKey(obj);
-    // Compute every index value before changing anything, so a throwing index function cannot
+    // Compute every index value (the new object's, and the replaced one's to unindex it, as
+    // client-go's indexer does) before changing anything, so a throwing index function cannot
     // leave the object half indexed.
-    const computed = [...this.#indexes.values()].map((index) => [index, index.fn(obj)] as const);
     const old = this.#items.get(key);
-    for (const [index, values] of computed) {
-      if (old !== undefined) this.#unindexFrom(index, key);
+    const computed = [...this.#indexes.values()].map((index) => [index, index.fn(obj), old === undefined ? [] : index.fn(old)] as const);
+    for (const [index, values, oldValues] of computed) {
+      this.#unindexFrom(index, key, oldValues);
       this.#indexInto(index, key, values);
     }
     this.#items.set(key, obj);
@@ -188,13 +187,13 @@ export class Cache<T extends KubeObject> implements CacheReader<T> {
     const k = keyOf(key);
     const old = this.#items.get(k);
     if (old === undefined) return undefined;
-    for (const index of this.#indexes.values()) this.#unindexFrom(index, k);
+    const computed = [...this.#indexes.values()].map((index) => [index, index.fn(old)] as const);
+    for (const [index, values] of computed) this.#unindexFrom(index, k, values);
     this.#items.delete(k);
     return old;
   }
 
   #indexInto(index: Index<T>, key: string, values: readonly string[]): void {
-    index.byKey.set(key, [...values]);
     for (const value of values) {
       let set = index.values.get(value);
       if (set === undefined) index.values.set(value, (set = new Set()));
@@ -202,10 +201,7 @@ export class Cache<T extends KubeObject> implements CacheReader<T> {
     }
   }
 
-  #unindexFrom(index: Index<T>, key: string): void {
-    const values = index.byKey.get(key);
-    if (values === undefined) return;
-    index.byKey.delete(key);
+  #unindexFrom(index: Index<T>, key: string, values: readonly string[]): void {
     for (const value of values) {
       const set = index.values.get(value);
       if (set === undefined) continue;
