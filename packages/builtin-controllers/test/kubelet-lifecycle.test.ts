@@ -38,6 +38,32 @@ describe('node agent: termination in the background', () => {
   });
 });
 
+describe('node agent: shutdown', () => {
+  it('stops without waiting out a preStop hook or a stop in progress, and leaves no timer behind', async () => {
+    const { env, client, runtime } = await setup();
+    runtime.images.set('acme/stubborn:1', { ignoreSigterm: true });
+    await client.create(kinds.Pod, pod('sleepy', {
+      terminationGracePeriodSeconds: 3600,
+      containers: [{ name: 'a', image: 'acme/stubborn:1', lifecycle: { preStop: { sleep: { seconds: 3000 } } } }],
+    }));
+    await client.create(kinds.Pod, pod('stubborn', { terminationGracePeriodSeconds: 3600, containers: [{ name: 'a', image: 'acme/stubborn:1' }] }));
+    await env.eventually(async () => (await client.list(kinds.Pod)).items.every((p) => p.status?.phase === 'Running'));
+    await client.delete(kinds.Pod, { namespace: 'default', name: 'sleepy' });
+    await client.delete(kinds.Pod, { namespace: 'default', name: 'stubborn' });
+    // The hook sleeps, and the stubborn container's stop waits out its grace period.
+    await env.eventually(() => runtime.stops.length === 1, { timeoutMs: 5000 });
+    await env.clock.advance(1000);
+
+    await env.stop();
+    // Only the fake runtime's own timer is left: its SIGKILL at the end of the stubborn
+    // container's grace period (the runtime goes on with a stop it was asked for). The hook's
+    // sleep and deadline are gone.
+    expect(env.clock.pendingTimers).toBe(1);
+    // Both containers are left to the runtime (a restarted agent adopts them).
+    expect(runtime.stops.map((s) => s.gracePeriodSeconds)).toEqual([3600]);
+  });
+});
+
 describe('node agent: preStop hooks', () => {
   it('runs an exec preStop hook, then SIGTERM with what is left of the grace period', async () => {
     const { env, client, runtime } = await setup();

@@ -383,8 +383,9 @@ class SchedulerImpl implements Scheduler {
       result = this.#schedulePod(fwk, state, qpi, diagnosis);
     } catch (e) {
       if (e instanceof FitError) {
-        // Without PostFilter plugins the nomination is cleared; with them, it is what they say.
-        let nominated: string | undefined = '';
+        // Without PostFilter plugins the nomination stays as it is (Kubernetes' nil
+        // nominatingInfo, ModeNoop); with them, it is what they say.
+        let nominated: string | undefined;
         if (fwk.postFilterPlugins.length > 0) {
           const post = await fwk.runPostFilterPlugins(state, pod, diagnosis.nodeToStatus);
           e.diagnosis.postFilterMsg = post.status.message;

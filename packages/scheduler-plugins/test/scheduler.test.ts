@@ -75,6 +75,20 @@ describe('scheduler', () => {
     expect((await failedScheduling('big')).message).toBe('0/1 nodes are available: 1 Insufficient cpu.');
   });
 
+  it('keeps a nomination when a profile without PostFilter plugins fails the pod again (ModeNoop)', async () => {
+    env = await startScheduler({ profiles: [{ plugins: { postFilter: { disabled: [{ name: '*' }] } } }] });
+    await env.client.create(kinds.Node, nodeInput('small', { cpu: '1' }));
+    await env.client.create(kinds.Pod, podInput('big', { cpu: '2' }));
+    await failedScheduling('big');
+    const p = await getPod(env, 'big');
+    await env.client.updateStatus(kinds.Pod, { ...p, status: { ...p.status, nominatedNodeName: 'small' } });
+    // A node with room but a taint the pod does not tolerate brings the pod back (the CPU it
+    // lacked is there); it fails again, and its nomination stays.
+    await env.client.create(kinds.Node, nodeInput('other', { cpu: '4', taints: [{ key: 'dedicated', value: 'batch', effect: 'NoSchedule' }] }));
+    await env.eventually(async () => ((await eventsFor(current(), 'big', 'FailedScheduling')).length >= 2 ? true : undefined));
+    expect((await getPod(env, 'big')).status?.nominatedNodeName).toBe('small');
+  });
+
   it('says so when there is no node at all', async () => {
     env = await startScheduler();
     await env.client.create(kinds.Pod, podInput('lonely'));

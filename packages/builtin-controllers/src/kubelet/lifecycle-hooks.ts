@@ -14,7 +14,7 @@
  * @module
  * @internal
  */
-import type { Clock, ContainerRuntime, kinds } from '@harbormaster/core';
+import { delay, type Clock, type ContainerRuntime, type kinds } from '@harbormaster/core';
 import { formatPod } from './format.js';
 import { httpGetRequest, type Prober } from './probes.js';
 
@@ -36,20 +36,37 @@ export interface HookTarget {
 /** How a hook ended: `ok`, `failed` (with Kubernetes' message), or still running at its deadline. */
 export type HookResult = { readonly outcome: 'ok' } | { readonly outcome: 'failed'; readonly message: string } | { readonly outcome: 'timedOut' };
 
-/** Run `handler` for `target`, waiting at most `timeoutMs` (of the clock). */
-export async function runLifecycleHook(deps: HookDeps, target: HookTarget, handler: kinds.LifecycleHandler, timeoutMs: number): Promise<HookResult> {
-  let timer: ReturnType<Clock['setTimeout']> | undefined;
-  const deadline = new Promise<HookResult>((resolve) => {
-    timer = deps.clock.setTimeout(() => resolve({ outcome: 'timedOut' }), Math.max(0, timeoutMs));
-  });
+/**
+ * Run `handler` for `target`, waiting at most `timeoutMs` (of the clock), or until `signal`
+ * aborts; either way ends as `timedOut` and leaves no timer behind.
+ */
+export async function runLifecycleHook(
+  deps: HookDeps,
+  target: HookTarget,
+  handler: kinds.LifecycleHandler,
+  options: { readonly timeoutMs: number; readonly signal?: AbortSignal },
+): Promise<HookResult> {
+  const { timeoutMs, signal } = options;
+  // Ends the deadline, and a sleep action, when the race is over or `signal` aborts (as timedOut).
+  const done = new AbortController();
+  const onAbort = (): void => done.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted === true) done.abort();
+  const deadline = delay(deps.clock, Math.max(0, timeoutMs), done.signal).then((): HookResult => ({ outcome: 'timedOut' }));
   try {
-    return await Promise.race([run(deps, target, handler, timeoutMs), deadline]);
+    return await Promise.race([run(deps, target, handler, { timeoutMs, done: done.signal }), deadline]);
   } finally {
-    if (timer !== undefined) deps.clock.clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+    done.abort();
   }
 }
 
-async function run(deps: HookDeps, target: HookTarget, handler: kinds.LifecycleHandler, timeoutMs: number): Promise<HookResult> {
+async function run(
+  deps: HookDeps,
+  target: HookTarget,
+  handler: kinds.LifecycleHandler,
+  { timeoutMs, done }: { readonly timeoutMs: number; readonly done: AbortSignal },
+): Promise<HookResult> {
   const { container, pod } = target;
   const where = `for Container ${JSON.stringify(container.name)} in Pod ${JSON.stringify(formatPod(pod))}`;
   if (handler.exec !== undefined) {
@@ -77,7 +94,7 @@ async function run(deps: HookDeps, target: HookTarget, handler: kinds.LifecycleH
   }
   if (handler.sleep !== undefined) {
     const seconds = handler.sleep.seconds;
-    await new Promise<void>((resolve) => deps.clock.setTimeout(resolve, seconds * 1000));
+    await delay(deps.clock, seconds * 1000, done);
     return { outcome: 'ok' };
   }
   const kind = handler.tcpSocket !== undefined ? 'tcpSocket is not supported as a lifecycle hook' : 'no action is set';

@@ -232,6 +232,7 @@ export class NodeAgent implements Runnable {
       });
     } finally {
       await Promise.all(tasks);
+      await background.drain();
       probes.stopAll();
     }
   }

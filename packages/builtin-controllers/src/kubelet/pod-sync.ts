@@ -485,9 +485,9 @@ async function startContainer(
  * back-off, waiting with reason `PostStartHookError`).
  */
 function runPostStart(deps: SyncDeps, pod: kinds.Pod, rec: PodRecord, c: kinds.Container, info: ContainerInfo, hook: kinds.LifecycleHandler): void {
-  deps.tasks.start('postStart', rec.uid, info.id, async () => {
-    const result = await runLifecycleHook(deps, { pod, podIP: rec.podIP, container: c, containerId: info.id }, hook, POST_START_TIMEOUT_MS);
-    if (result.outcome === 'ok' || deps.tasks.has('stop', info.id)) return;
+  deps.tasks.start('postStart', rec.uid, info.id, async (signal) => {
+    const result = await runLifecycleHook(deps, { pod, podIP: rec.podIP, container: c, containerId: info.id }, hook, { timeoutMs: POST_START_TIMEOUT_MS, signal });
+    if (result.outcome === 'ok' || signal.aborted || deps.tasks.has('stop', info.id)) return;
     const message = result.outcome === 'failed' ? result.message : `PostStart hook for Container ${JSON.stringify(c.name)} in Pod ${JSON.stringify(formatPod(pod))} did not finish in ${formatDuration(POST_START_TIMEOUT_MS)}`;
     deps.log.warn({ pod: formatPod(pod), container: c.name, message }, 'postStart hook failed');
     deps.recorder.event(pod, 'Warning', 'FailedPostStartHook', message);
@@ -511,13 +511,15 @@ function killContainer(deps: SyncDeps, pod: kinds.Pod, info: ContainerInfo, opti
   const name = info.labels[LABELS.container] ?? '';
   const spec = containerSpecOf(pod, name);
   deps.probes.stopContainer(info.id);
-  deps.tasks.start('stop', pod.metadata.uid ?? '', info.id, async () => {
+  deps.tasks.start('stop', pod.metadata.uid ?? '', info.id, async (signal) => {
     deps.recorder.event(pod, 'Normal', 'Killing', options.message ?? `Stopping container ${name}`);
     let grace = options.graceSeconds;
     const preStop = spec?.lifecycle?.preStop;
     if (spec !== undefined && preStop !== undefined && grace > 0) {
       const started = deps.clock.now();
-      const result = await runLifecycleHook(deps, { pod, podIP: options.podIP, container: spec, containerId: info.id }, preStop, grace * 1000);
+      const result = await runLifecycleHook(deps, { pod, podIP: options.podIP, container: spec, containerId: info.id }, preStop, { timeoutMs: grace * 1000, signal });
+      // The agent is stopping: the container is left as it is (a restarted agent adopts it).
+      if (signal.aborted) return;
       if (result.outcome === 'failed') {
         deps.log.warn({ pod: formatPod(pod), container: name, message: result.message }, 'preStop hook failed');
         // Without the hook's message, as the kubelet: it could hold secrets.
@@ -526,13 +528,38 @@ function killContainer(deps: SyncDeps, pod: kinds.Pod, info: ContainerInfo, opti
       grace -= Math.floor((deps.clock.now() - started) / 1000);
     }
     try {
-      await deps.runtime.stopContainer(info.id, { gracePeriodSeconds: Math.max(grace, MIN_GRACE_SECONDS) });
+      // If the agent stops meanwhile, the runtime finishes the stop on its own; nobody waits.
+      await unlessAborted(deps.runtime.stopContainer(info.id, { gracePeriodSeconds: Math.max(grace, MIN_GRACE_SECONDS) }), signal);
     } catch (e) {
       // The pod comes back when the task ends: try again a sync period later, not at once.
-      await delay(deps.clock, deps.syncPeriodMs);
+      await delay(deps.clock, deps.syncPeriodMs, signal);
       throw e;
     }
   });
+}
+
+/**
+ * Wait for `work`, or only until `signal` aborts (then `work` goes on unwatched, its failure
+ * ignored).
+ */
+async function unlessAborted(work: Promise<unknown>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return;
+  }
+  let onAbort = (): void => undefined;
+  const aborted = new Promise<void>((resolve) => {
+    onAbort = () => {
+      work.catch(() => undefined);
+      resolve();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    await Promise.race([work, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
 }
 
 /**

@@ -5,6 +5,7 @@ import * as kinds from '../kinds/index.js';
 import { eventually } from '../testing/eventually.js';
 import { FakeClock } from '../testing/fake-clock.js';
 import { faultyStore } from '../testing/faulty-store.js';
+import { CompactedError } from '../store/errors.js';
 import { Informer, type InformerError, type InformerEvent } from './informer.js';
 import { InformerFactory } from './informer-factory.js';
 import { LABEL_INDEX, OWNER_INDEX } from './cache.js';
@@ -278,6 +279,26 @@ describe('Informer', () => {
     ]);
     expect(events).toEqual(['add gone (initial)', 'add keep (initial)', 'update keep 1->2', 'add new', 'delete gone']);
     expect([...informer.cache.keys()].sort()).toEqual(['default/keep', 'default/new']);
+    stop.abort();
+    await run;
+  });
+
+  it('keeps backing off while every watch after a relist fails with 410 Gone', async () => {
+    const { informer, stop, clock, store, errors } = await setup();
+    const run = informer.start(stop.signal);
+    await eventually(() => informer.hasSynced(), { clock });
+    const gone = new CompactedError(1, 1);
+    store.failNextWatches(4, gone);
+    store.failWatches(gone);
+    await eventually(() => errors.length === 5, { clock, timeoutMs: 120_000 });
+    // Each relist succeeds, but the watch after it fails at once: the waits keep doubling.
+    expect(errors.map((e) => [e.attempt, e.retryInMs, (e.error as Error).name])).toEqual([
+      [1, 800, 'GoneError'],
+      [2, 1600, 'GoneError'],
+      [3, 3200, 'GoneError'],
+      [4, 6400, 'GoneError'],
+      [5, 12800, 'GoneError'],
+    ]);
     stop.abort();
     await run;
   });

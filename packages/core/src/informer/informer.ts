@@ -254,7 +254,8 @@ export class Informer<K extends AnyKind, T extends KubeObject = TypeOf<K>> {
           if (needList) {
             await this.#list();
             needList = false;
-            this.#failures = 0;
+            // The back-off is not reset here: a watch that fails (410 Gone, say) right after
+            // every list must still slow down, as client-go's does.
           }
           watchOpenedAt = this.#clock.now();
           const events = await this.#watch(signal);
