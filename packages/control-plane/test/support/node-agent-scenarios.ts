@@ -494,10 +494,20 @@ export function nodeAgentScenarios(harness: RuntimeHarness): void {
           return ip !== undefined && (await httpGet(`http://${ip}:${PORT}/healthz`))?.status === 200 ? p : undefined;
         });
         const id = bareId(containerIdOf(running));
+        // The agent removes the container as soon as it has exited, maybe before a poll sees
+        // it: keep its last state as the agent removes it.
+        let removed: ContainerInfo | undefined;
+        const remove = runtime.removeContainer.bind(runtime);
+        Object.assign(runtime, {
+          removeContainer: async (cid: string): Promise<void> => {
+            if (cid === id) removed = await runtime.inspectContainer(cid);
+            await remove(cid);
+          },
+        });
         const deletedAt = Date.now();
         await client.delete(kinds.Pod, { namespace: 'default', name: 'drained' });
         const exited = await waitFor('the container has stopped', async () => {
-          const c = await runtime.inspectContainer(id);
+          const c = removed ?? (await runtime.inspectContainer(id));
           return c?.state === 'exited' ? c : undefined;
         }, { stepMs: 25 });
         const [hookStart, hookEnd] = readFileSync(marker, 'utf8').trim().split('\n').map(Number);
@@ -512,6 +522,7 @@ export function nodeAgentScenarios(harness: RuntimeHarness): void {
         expect(reasons).toContain('Killing');
         expect(reasons).not.toContain('FailedPreStopHook');
       } finally {
+        Reflect.deleteProperty(runtime, 'removeContainer');
         rmSync(dir, { recursive: true, force: true });
       }
     });
