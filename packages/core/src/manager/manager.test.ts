@@ -14,6 +14,7 @@ import type { Store, StoreEvent } from '../store/store.js';
 import { eventually } from '../testing/eventually.js';
 import { FakeClock } from '../testing/fake-clock.js';
 import { faultyStore } from '../testing/faulty-store.js';
+import { forwardingStore } from '../testing/forwarding-store.js';
 import { createTestEnv } from '../testing/test-env.js';
 import { createManager } from './manager.js';
 import { LeaderElectionLostError, LeaderElector, type LeaderElectionOptions } from './leader-election.js';
@@ -31,16 +32,7 @@ async function cluster() {
  * network does: a write's promise resolves before any watcher has seen it.
  */
 function laggingStore(inner: Store): Store {
-  return {
-    get: (key) => inner.get(key),
-    list: (prefix, options) => inner.list(prefix, options),
-    create: (key, value) => inner.create(key, value),
-    update: (key, value, rev) => inner.update(key, value, rev),
-    delete: (key, rev) => inner.delete(key, rev),
-    compact: (rev) => inner.compact(rev),
-    revision: () => inner.revision(),
-    compactedRevision: () => inner.compactedRevision(),
-    close: () => inner.close(),
+  return forwardingStore(inner, {
     watch: (prefix, afterRevision) =>
       new Observable<StoreEvent>((subscriber) => {
         const later = (fn: () => void): void => void setImmediate(fn);
@@ -51,7 +43,7 @@ function laggingStore(inner: Store): Store {
         });
         return () => sub.unsubscribe();
       }),
-  };
+  });
 }
 
 /** A manager whose controller records which manager reconciled what. */

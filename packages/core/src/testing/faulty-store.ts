@@ -18,6 +18,7 @@
  */
 import { Observable, type Subscriber } from 'rxjs';
 import type { Store, StoreEvent } from '../store/store.js';
+import { forwardingStore } from './forwarding-store.js';
 
 /** A {@link Store} whose watches can be dropped or failed on demand. */
 export interface FaultyStore extends Store {
@@ -45,19 +46,11 @@ export function faultyStore(inner: Store): FaultyStore {
   let closeNext = 0;
   let listCalls = 0;
   const watchCalls: { prefix: string; afterRevision: number }[] = [];
-  return {
-    get: (key) => inner.get(key),
+  const store = forwardingStore(inner, {
     list: (prefix, options) => {
       listCalls++;
       return inner.list(prefix, options);
     },
-    create: (key, value) => inner.create(key, value),
-    update: (key, value, rev) => inner.update(key, value, rev),
-    delete: (key, rev) => inner.delete(key, rev),
-    compact: (rev) => inner.compact(rev),
-    revision: () => inner.revision(),
-    compactedRevision: () => inner.compactedRevision(),
-    close: () => inner.close(),
     watch(prefix, afterRevision) {
       return new Observable<StoreEvent>((subscriber) => {
         watchCalls.push({ prefix, afterRevision });
@@ -79,6 +72,9 @@ export function faultyStore(inner: Store): FaultyStore {
         };
       });
     },
+  });
+  return {
+    ...store,
     dropWatches() {
       for (const s of [...open]) s.complete();
     },

@@ -12,6 +12,7 @@ export { FakeClock, flushMicrotasks } from './fake-clock.js';
 export { eventually } from './eventually.js';
 export type { EventuallyOptions } from './eventually.js';
 export { faultyStore } from './faulty-store.js';
+export { forwardingStore } from './forwarding-store.js';
 export type { FaultyStore } from './faulty-store.js';
 export { createTestEnv } from './test-env.js';
 export type { TestEnv, TestEnvOptions } from './test-env.js';
