@@ -110,6 +110,7 @@ export interface InformerError {
  * informer spin (client-go's "very short watch" rule).
  */
 export class ShortWatchError extends Error {
+  /** The class name, `ShortWatchError`. */
   override readonly name: string = 'ShortWatchError';
 }
 
