@@ -44,7 +44,8 @@ describe("createControlPlane({ runtime: 'auto' })", () => {
     }
   });
 
-  it.skipIf(!docker.available)('runs its node agent on Docker when an engine answers', async () => {
+  // With REQUIRE_SERVICES=1 (CI) a missing engine fails this test instead of skipping it.
+  it.skipIf(!docker.available && process.env.REQUIRE_SERVICES !== '1')('runs its node agent on Docker when an engine answers', async () => {
     const cp = await createControlPlane({ runtime: 'auto' });
     try {
       expect(cp.runtime?.name).toBe('docker');
