@@ -11,20 +11,10 @@ import { nodeAgentScenarios } from './support/node-agent-scenarios.js';
 
 const IMAGE = 'harbormaster/test-http:1';
 
-const docker = await checkDocker();
-const imagePresent =
-  docker.available &&
-  (await dockerRuntime()
-    .ensureImage(IMAGE, { pullPolicy: 'Never' })
-    .then(
-      () => true,
-      () => false,
-    ));
-const missing = !docker.available
-  ? `no Docker Engine answers at ${docker.endpoint} (${docker.reason ?? 'no reason given'}); start one and set DOCKER_HOST`
-  : !imagePresent
-    ? `the image ${IMAGE} is not on the engine at ${docker.endpoint}: run scripts/build-test-image.sh`
-    : undefined;
+const docker = await checkDocker({ image: IMAGE });
+const missing = docker.available
+  ? undefined
+  : `${docker.reason ?? 'no reason given'} (${docker.endpoint}): start an engine and set DOCKER_HOST, then run scripts/build-test-image.sh`;
 
 if (missing !== undefined) {
   if (process.env.REQUIRE_SERVICES === '1') {

@@ -10,7 +10,7 @@ import { kinds } from '@harbormaster/core';
 import { checkDocker } from '@harbormaster/runtime-docker';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createControlPlane } from '../src/index.js';
-import { waitFor } from './support/node-agent-scenarios.js';
+import { waitFor } from '@harbormaster/core/testing';
 
 const docker = await checkDocker({ timeoutMs: 1000 });
 

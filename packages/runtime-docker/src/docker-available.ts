@@ -7,6 +7,8 @@ export interface DockerAvailableOptions extends Pick<DockerRuntimeOptions, 'dock
    * @default 3000
    */
   readonly timeoutMs?: number;
+  /** Also require this image to be on the engine (no pull is tried). */
+  readonly image?: string;
 }
 
 /** Whether a Docker Engine answers, and if not, why. */
@@ -32,7 +34,16 @@ export async function isDockerAvailable(options: DockerAvailableOptions = {}): P
   return (await checkDocker(options)).available;
 }
 
-/** Like {@link isDockerAvailable}, with where the engine was looked for and why it did not answer. */
+/**
+ * Like {@link isDockerAvailable}, with where the engine was looked for and why it did not answer
+ * (or, with `image`, that the image is not on it). Never throws.
+ *
+ * @example
+ * ```ts
+ * const docker = await checkDocker({ image: 'harbormaster/test-http:1' });
+ * if (!docker.available) console.warn(`Docker tests skipped: ${docker.reason} (${docker.endpoint})`);
+ * ```
+ */
 export async function checkDocker(options: DockerAvailableOptions = {}): Promise<DockerAvailability> {
   const timeoutMs = options.timeoutMs ?? 3000;
   const endpoint = describeDockerEndpoint(options);
@@ -45,10 +56,20 @@ export async function checkDocker(options: DockerAvailableOptions = {}): Promise
         timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
       }),
     ]);
-    return { available: true, endpoint };
   } catch (e) {
-    return { available: false, endpoint, reason: e instanceof Error ? e.message : String(e) };
+    return { available: false, endpoint, reason: `no Docker Engine answers: ${e instanceof Error ? e.message : String(e)}` };
   } finally {
     clearTimeout(timer);
   }
+  if (options.image !== undefined) {
+    const present = await docker
+      .getImage(options.image)
+      .inspect()
+      .then(
+        () => true,
+        () => false,
+      );
+    if (!present) return { available: false, endpoint, reason: `the image ${options.image} is not on the engine` };
+  }
+  return { available: true, endpoint };
 }

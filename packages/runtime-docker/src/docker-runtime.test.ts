@@ -15,20 +15,10 @@ import { dockerRuntime } from './docker-runtime.js';
 
 const IMAGE = 'harbormaster/test-http:1';
 
-const docker = await checkDocker();
-const imagePresent =
-  docker.available &&
-  (await dockerRuntime()
-    .ensureImage(IMAGE, { pullPolicy: 'Never' })
-    .then(
-      () => true,
-      () => false,
-    ));
-const missing = !docker.available
-  ? `no Docker Engine answers at ${docker.endpoint} (${docker.reason ?? 'no reason given'}); start one and set DOCKER_HOST`
-  : !imagePresent
-    ? `the image ${IMAGE} is not on the engine at ${docker.endpoint}: run scripts/build-test-image.sh`
-    : undefined;
+const docker = await checkDocker({ image: IMAGE });
+const missing = docker.available
+  ? undefined
+  : `${docker.reason ?? 'no reason given'} (${docker.endpoint}): start an engine and set DOCKER_HOST, then run scripts/build-test-image.sh`;
 
 if (missing !== undefined) {
   if (process.env.REQUIRE_SERVICES === '1') {
@@ -132,5 +122,13 @@ describe('isDockerAvailable', () => {
     const check = await checkDocker({ socketPath: '/nonexistent/docker.sock', timeoutMs: 1000 });
     expect(check).toMatchObject({ available: false, endpoint: '/nonexistent/docker.sock' });
     expect(check.reason).toMatch(/ENOENT|nonexistent/);
+  });
+
+  it.skipIf(missing !== undefined)('is false, with the reason, for an engine without the image asked for', async () => {
+    expect(await checkDocker({ image: IMAGE })).toMatchObject({ available: true });
+    expect(await checkDocker({ image: 'harbormaster.invalid/absent:0' })).toMatchObject({
+      available: false,
+      reason: 'the image harbormaster.invalid/absent:0 is not on the engine',
+    });
   });
 });

@@ -30,9 +30,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createApiServer,
+  delay,
   jsonLogger,
   kinds,
   parseQuantity,
+  systemClock,
   type Client,
   type ContainerInfo,
   type ContainerRuntime,
@@ -40,6 +42,7 @@ import {
   type LogLevel,
   type Store,
 } from '@harbormaster/core';
+import { waitFor } from '@harbormaster/core/testing';
 import { memoryStore } from '@harbormaster/store-memory';
 import { createControlPlane, type ControlPlane } from '../../src/index.js';
 
@@ -258,7 +261,7 @@ export function nodeAgentScenarios(harness: RuntimeHarness): void {
       });
       const ip = running.status?.podIP ?? '';
       const first = containerIdOf(running);
-      await sleep(2500); // a healthy container is left alone
+      await delay(systemClock, 2500); // a healthy container is left alone
       expect((await getPod(client, 'live')).status?.containerStatuses?.[0]).toMatchObject({ restartCount: 0, containerID: first });
 
       expect((await httpGet(`http://${ip}:${PORT}/cgi-bin/fail`))?.status).toBe(200);
@@ -273,7 +276,7 @@ export function nodeAgentScenarios(harness: RuntimeHarness): void {
       expect(restarted.status?.podIP).toBe(ip);
       // The new container is healthy, and stays.
       await waitFor('the new container serves', async () => ((await httpGet(`http://${ip}:${PORT}/healthz`))?.status === 200 ? true : undefined));
-      await sleep(2500);
+      await delay(systemClock, 2500);
       expect((await getPod(client, 'live')).status?.containerStatuses?.[0]?.restartCount).toBe(1);
       const events = (await client.list(kinds.Event, { namespace: 'default' })).items
         .filter((e) => e.involvedObject.name === 'live')
@@ -575,30 +578,6 @@ export function nodeAgentScenarios(harness: RuntimeHarness): void {
 
 // ------------------------------------------------------------------------------------------------
 
-/** Poll `check` (real time) until it returns a value; fail with `what` after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  options: { readonly timeoutMs?: number; readonly stepMs?: number } = {},
-): Promise<T> {
-  const timeoutMs = options.timeoutMs ?? 20_000;
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (e) {
-      lastError = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`, { cause: lastError });
-    await sleep(options.stepMs ?? 50);
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** GET `url` with a short timeout: status and body, or `undefined` when nothing answers. */
 export async function httpGet(url: string): Promise<{ status: number; body: string } | undefined> {

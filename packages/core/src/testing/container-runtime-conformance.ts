@@ -45,6 +45,7 @@ import {
   type ContainerRuntime,
   type ContainerSpec,
 } from '../runtime/container-runtime.js';
+import { waitFor } from './wait-for.js';
 
 /** Options of {@link containerRuntimeConformanceSuite}. */
 export interface ContainerRuntimeConformanceOptions {
@@ -134,7 +135,7 @@ export function containerRuntimeConformanceSuite(
 
     /** Wait until the container has exited; returns its info. */
     const exited = (id: string, on: ContainerRuntime = runtime): Promise<ContainerInfo> =>
-      until(`container ${id} exited`, async () => {
+      waitFor(`container ${id} exited`, async () => {
         const info = await on.inspectContainer(id);
         return info?.state === 'exited' ? info : undefined;
       });
@@ -145,7 +146,7 @@ export function containerRuntimeConformanceSuite(
       const port = randomInt(20_000, 32_000);
       const info = await run(spec({ podIP, env: { PORT: String(port), ...env } }), on);
       const url = `http://${podIP}:${port}/healthz`;
-      await until(`${url} answers`, async () => ((await httpGet(url))?.status === 200 ? true : undefined));
+      await waitFor(`${url} answers`, async () => ((await httpGet(url))?.status === 200 ? true : undefined));
       return { info, podIP, port, url };
     };
 
@@ -332,7 +333,7 @@ export function containerRuntimeConformanceSuite(
       it('reports CPU time that grows while the container is busy, and its memory working set', async () => {
         const info = await run(spec({ command: ['sh', '-c', 'while :; do :; done'] }));
         const first = await runtime.stats(info.id);
-        const second = await until('CPU usage grows', async () => {
+        const second = await waitFor('CPU usage grows', async () => {
           const s = await runtime.stats(info.id);
           return s.cpuUsageNanos > first.cpuUsageNanos ? s : undefined;
         });
@@ -383,7 +384,7 @@ export function containerRuntimeConformanceSuite(
         expect(Date.now() - started).toBeLessThan(10_000);
         expect(await runtime.inspectContainer(info.id)).toBeUndefined();
         expect((await runtime.listContainers({ labels: runLabels })).map((i) => i.id)).not.toContain(info.id);
-        await until(`${url} stops answering`, async () => ((await httpGet(url)) === undefined ? true : undefined));
+        await waitFor(`${url} stops answering`, async () => ((await httpGet(url)) === undefined ? true : undefined));
         await runtime.removeContainer(info.id);
         const exitedOne = await run(spec({ command: ['sh', '-c', 'exit 0'] }));
         await exited(exitedOne.id);
@@ -421,7 +422,7 @@ export function containerRuntimeConformanceSuite(
         expect(await runtime.inspectContainer(info.id)).toMatchObject({ state: 'exited', exitCode: 0 });
         expect(await httpGet(url)).toBeUndefined();
         await second.startContainer(created.id);
-        await until('the created container runs', async () => (await runtime.inspectContainer(created.id))?.state !== 'created' || undefined);
+        await waitFor('the created container runs', async () => (await runtime.inspectContainer(created.id))?.state !== 'created' || undefined);
         await second.removeContainer(info.id);
         expect(await runtime.inspectContainer(info.id)).toBeUndefined();
       });
@@ -444,20 +445,3 @@ async function httpGet(url: string): Promise<{ status: number; body: string } | 
   }
 }
 
-/** Poll `check` every 50 ms (real time) until it returns a value; fail after `timeoutMs`. */
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (e) {
-      lastError = e;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`, { cause: lastError });
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

@@ -11,6 +11,8 @@ export { WatchRecorder } from './watch-recorder.js';
 export { FakeClock, flushMicrotasks } from './fake-clock.js';
 export { eventually } from './eventually.js';
 export type { EventuallyOptions } from './eventually.js';
+export { waitFor } from './wait-for.js';
+export type { WaitForOptions } from './wait-for.js';
 export { faultyStore } from './faulty-store.js';
 export { forwardingStore } from './forwarding-store.js';
 export type { FaultyStore } from './faulty-store.js';
