@@ -100,6 +100,29 @@ describe('processRuntime specifics', () => {
     expect(await exited(c.id)).toMatchObject({ exitCode: 137, reason: 'ContainerStatusUnknown' });
   });
 
+  it('never shows a container being removed as ContainerStatusUnknown: a concurrent list sees it whole or not at all', async () => {
+    const labels = { race: `${process.pid}-${++n}` };
+    const ids: string[] = [];
+    for (let i = 0; i < 24; i++) {
+      const c = await runtime.createContainer({ name: name(), image: IMAGE, command: ['sh', '-c', 'exit 3'], labels });
+      ids.push(c.id);
+      await runtime.startContainer(c.id);
+    }
+    await Promise.all(ids.map((id) => exited(id)));
+    const seen: ContainerInfo[] = [];
+    let removing = true;
+    const lister = (async () => {
+      while (removing) seen.push(...(await runtime.listContainers({ labels })));
+    })();
+    for (const id of ids) await runtime.removeContainer(id);
+    removing = false;
+    await lister;
+    expect(seen.length).toBeGreaterThan(0);
+    for (const info of seen) expect(info).toMatchObject({ state: 'exited', exitCode: 3, reason: 'Error' });
+    expect(await runtime.listContainers({ labels })).toEqual([]);
+    for (const id of ids) expect(await runtime.inspectContainer(id)).toBeUndefined();
+  });
+
   it('reports a start failure as exited with StartError, and refuses to start a container twice', async () => {
     const missing = await runtime.createContainer({ name: name(), image: IMAGE, command: ['no-such-command-here'], labels: {} });
     created.push(missing.id);

@@ -36,7 +36,8 @@
  * time in /proc, so a reused pid is never mistaken for it. If a container's process and its shim
  * are both gone without an exit code (the machine rebooted, someone killed the shim), the
  * container is reported exited with code 137 and reason `ContainerStatusUnknown`, as the kubelet
- * does.
+ * does. Removal renames the directory away before deleting it, so a concurrent inspect or list sees
+ * a container whole or not at all.
  *
  * **Resources.** Limits and requests are recorded, not enforced: there is no cgroup. Stats are
  * the CPU time (`/proc/<pid>/stat` utime + stime + cutime + cstime, in clock ticks of
@@ -122,6 +123,8 @@ interface StartedRecord {
 const DEFAULT_INHERIT_ENV = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR'] as const;
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const ID_PATTERN = /^[0-9a-f]{32}$/;
+/** A container directory being removed is first renamed to this prefix and its id. */
+const REMOVING_PREFIX = '.removing-';
 const POLL_MS = 20;
 /** How long to wait for a killed process to be gone, or for a started one to report its pid. */
 const SETTLE_TIMEOUT_MS = 30_000;
@@ -359,7 +362,17 @@ class ProcessRuntime implements ContainerRuntime {
     }
     const nameFile = join(this.#namesDir, encodeURIComponent(record.name));
     if ((await readFile(nameFile, 'utf8').catch(() => undefined)) === id) await unlink(nameFile).catch(() => undefined);
-    await rm(this.#dir(id), { recursive: true, force: true });
+    // Out of sight in one step, then deleted: a concurrent inspect sees the whole container or
+    // none of it, never a record whose exit file has already gone (which would read as
+    // ContainerStatusUnknown).
+    const doomed = join(this.#containersDir, `${REMOVING_PREFIX}${id}`);
+    try {
+      await rename(this.#dir(id), doomed);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    await rm(doomed, { recursive: true, force: true });
   }
 
   async inspectContainer(id: string): Promise<ContainerInfo | undefined> {
@@ -392,26 +405,30 @@ class ProcessRuntime implements ContainerRuntime {
     const started = await this.#started(id);
     const done = await exited(started);
     if (done !== undefined) return done;
-    if (started === undefined) return { ...base, state: 'created' };
+    // Removed while it was being read: it no longer exists.
+    const gone = async (): Promise<boolean> => (await this.#record(id)) === undefined;
+    if (started === undefined) return (await gone()) ? undefined : { ...base, state: 'created' };
     // Running while its first process runs, and also while the shim is still recording the exit.
     if ((await isRunning(started.pid, started.pidStartTime)) || (await isRunning(started.shimPid, started.shimStartTime))) {
       return { ...base, state: 'running', startedAt: started.startedAt, pid: started.pid };
     }
-    return (
-      (await exited(started)) ?? {
-        ...base,
-        state: 'exited',
-        exitCode: 137,
-        reason: 'ContainerStatusUnknown',
-        startedAt: started.startedAt,
-      }
-    );
+    const after = await exited(started);
+    if (after !== undefined) return after;
+    if (await gone()) return undefined;
+    return { ...base, state: 'exited', exitCode: 137, reason: 'ContainerStatusUnknown', startedAt: started.startedAt };
   }
 
   async listContainers(filter?: { readonly labels?: Readonly<Record<string, string>> }): Promise<ContainerInfo[]> {
     await this.#ensureDirs();
     const wanted = Object.entries(filter?.labels ?? {});
-    const ids = (await readdir(this.#containersDir)).filter((name) => ID_PATTERN.test(name));
+    const names = await readdir(this.#containersDir);
+    // What a removal interrupted (the agent was killed between the rename and the delete).
+    await Promise.all(
+      names
+        .filter((name) => name.startsWith(REMOVING_PREFIX))
+        .map((name) => rm(join(this.#containersDir, name), { recursive: true, force: true })),
+    );
+    const ids = names.filter((name) => ID_PATTERN.test(name));
     const records = await Promise.all(ids.map((id) => this.#record(id)));
     const matching = records.filter(
       (r): r is ContainerRecord => r !== undefined && wanted.every(([k, v]) => Object.hasOwn(r.labels, k) && r.labels[k] === v),
