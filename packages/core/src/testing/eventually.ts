@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { FakeClock} from './fake-clock.js';
+import type { FakeClock } from './fake-clock.js';
 import { flushMicrotasks } from './fake-clock.js';
 
 /** Options of {@link eventually}. */
@@ -22,15 +22,29 @@ export interface EventuallyOptions {
   readonly stepMs?: number;
   /** Give up after this much fake time (with a clock) or this many steps × stepMs (without). @default 60000 */
   readonly timeoutMs?: number;
+  /**
+   * Real milliseconds, counted from the first check, before giving up at the earliest. Fake time
+   * runs out in a few real milliseconds, while the code under test may be waiting on real I/O
+   * (files, sockets, child processes) that a loaded machine takes longer over: once `timeoutMs`
+   * is spent, checks go on every 10 real milliseconds, the fake clock standing still, until this
+   * much wall time has passed.
+   * @default 10000
+   */
+  readonly realTimeoutMs?: number;
 }
+
+/** Real milliseconds between checks once the fake time is spent. */
+const REAL_STEP_MS = 10;
 
 /**
  * Call `check` until it returns a value that is not `false`/`undefined`/`null` without throwing,
- * and return that value. Rethrows the last error (or fails) when time is up.
+ * and return that value. Rethrows the last error (or fails) when time is up: `timeoutMs` of fake
+ * time and at least `realTimeoutMs` of wall time.
  */
 export async function eventually<T>(check: () => T | Promise<T>, options: EventuallyOptions = {}): Promise<Exclude<T, false | null | undefined>> {
   const step = options.stepMs ?? 100;
   const timeout = options.timeoutMs ?? 60_000;
+  const realDeadline = performance.now() + (options.realTimeoutMs ?? 10_000);
   let elapsed = 0;
   let lastError: unknown;
   for (;;) {
@@ -42,6 +56,10 @@ export async function eventually<T>(check: () => T | Promise<T>, options: Eventu
       lastError = e;
     }
     if (elapsed >= timeout) {
+      if (performance.now() < realDeadline) {
+        await new Promise((resolve) => setTimeout(resolve, REAL_STEP_MS));
+        continue;
+      }
       if (lastError instanceof Error) {
         lastError.message = `eventually: still failing after ${timeout} ms: ${lastError.message}`;
         throw lastError;
