@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,6 +121,13 @@ describe('processRuntime specifics', () => {
     for (const info of seen) expect(info).toMatchObject({ state: 'exited', exitCode: 3, reason: 'Error' });
     expect(await runtime.listContainers({ labels })).toEqual([]);
     for (const id of ids) expect(await runtime.inspectContainer(id)).toBeUndefined();
+
+    // A removal cut short between its rename and its delete is finished by the next list.
+    const leftover = join(stateDir, 'containers', `.removing-${'0'.repeat(32)}`);
+    mkdirSync(join(leftover, 'work'), { recursive: true });
+    writeFileSync(join(leftover, 'log'), 'old\n');
+    await runtime.listContainers();
+    expect(existsSync(leftover)).toBe(false);
   });
 
   it('reports a start failure as exited with StartError, and refuses to start a container twice', async () => {

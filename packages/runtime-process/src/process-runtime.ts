@@ -372,7 +372,8 @@ class ProcessRuntime implements ContainerRuntime {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw e;
     }
-    await rm(doomed, { recursive: true, force: true });
+    // What is left (a concurrent list deleting it too, a file held busy) goes with the next list.
+    await rm(doomed, { recursive: true, force: true }).catch(() => undefined);
   }
 
   async inspectContainer(id: string): Promise<ContainerInfo | undefined> {
@@ -426,7 +427,7 @@ class ProcessRuntime implements ContainerRuntime {
     await Promise.all(
       names
         .filter((name) => name.startsWith(REMOVING_PREFIX))
-        .map((name) => rm(join(this.#containersDir, name), { recursive: true, force: true })),
+        .map((name) => rm(join(this.#containersDir, name), { recursive: true, force: true }).catch(() => undefined)),
     );
     const ids = names.filter((name) => ID_PATTERN.test(name));
     const records = await Promise.all(ids.map((id) => this.#record(id)));
