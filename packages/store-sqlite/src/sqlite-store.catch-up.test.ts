@@ -37,6 +37,19 @@ async function createMany(store: ReturnType<typeof sqliteStore>, prefix: string,
 }
 
 /**
+ * A store on `path` that does not poll (only its own writes catch up on other connections), and
+ * the number of rows each catch-up read while holding the write lock.
+ */
+function storeCountingLockedReads(path: string, busyTimeoutMs?: number): { store: ReturnType<typeof sqliteStore>; underLock: number[] } {
+  const underLock: number[] = [];
+  const store = sqliteStoreWithInternals(
+    { path, compaction: false, pollIntervalMs: 60_000, ...(busyTimeoutMs !== undefined ? { busyTimeoutMs } : {}) },
+    { onCatchUpUnderLock: (rows) => underLock.push(rows) },
+  );
+  return { store, underLock };
+}
+
+/**
  * A worker thread that takes the write lock on `path`, appends `count` creates as the store would
  * (keys `${prefix}1` …), says `locked`, holds the lock for `holdMs`, commits and says `committed`.
  * While it holds the lock, a write of the store on this thread blocks in SQLite's busy handler,
@@ -102,11 +115,7 @@ describe('sqliteStore catching up on other connections', () => {
 
   it('delivers every event in order when another connection wrote more than a page between polls', async () => {
     const path = tempDatabase();
-    const underLock: number[] = [];
-    const store = sqliteStoreWithInternals(
-      { path, compaction: false, pollIntervalMs: 60_000 },
-      { onCatchUpUnderLock: (rows) => underLock.push(rows) },
-    );
+    const { store, underLock } = storeCountingLockedReads(path);
     const other = sqliteStore({ path, compaction: false });
     try {
       await store.create('/mine/0', 0);
@@ -135,11 +144,7 @@ describe('sqliteStore catching up on other connections', () => {
 
   it('reads at most a page under the write lock when more arrive while it waits for the lock', async () => {
     const path = tempDatabase();
-    const underLock: number[] = [];
-    const store = sqliteStoreWithInternals(
-      { path, compaction: false, pollIntervalMs: 60_000, busyTimeoutMs: 10_000 },
-      { onCatchUpUnderLock: (rows) => underLock.push(rows) },
-    );
+    const { store, underLock } = storeCountingLockedReads(path, 10_000);
     try {
       await store.create('/mine/0', 0);
       const { events, failure } = collect(store);
@@ -162,11 +167,7 @@ describe('sqliteStore catching up on other connections', () => {
 
   it('starts a compaction over rather than compact rows its watchers have not had', async () => {
     const path = tempDatabase();
-    const underLock: number[] = [];
-    const store = sqliteStoreWithInternals(
-      { path, compaction: false, pollIntervalMs: 60_000, busyTimeoutMs: 10_000 },
-      { onCatchUpUnderLock: (rows) => underLock.push(rows) },
-    );
+    const { store, underLock } = storeCountingLockedReads(path, 10_000);
     try {
       await store.create('/mine/0', 0);
       const { events, failure } = collect(store);

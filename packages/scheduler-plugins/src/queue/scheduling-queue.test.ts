@@ -15,9 +15,8 @@ const nodeTaint: ClusterEvent = { resource: 'Node', actions: ActionType.UpdateNo
 const nodeAllocatable: ClusterEvent = { resource: 'Node', actions: ActionType.UpdateNodeAllocatable };
 const assignedPodDelete: ClusterEvent = { resource: 'AssignedPod', actions: ActionType.Delete };
 
-/** A queue wired to the default profile's plugins (their events and gates), on a fake clock. */
-function setup(): { queue: SchedulingQueue; clock: FakeClock } {
-  const { framework } = harness({ plugin: 'PrioritySort', nodes: [node('n')], profile: {} });
+/** A running queue on a fake clock, ordered, gated and woken by `framework`'s plugins. */
+function runningQueue(framework: ReturnType<typeof harness>['framework']): { queue: SchedulingQueue; clock: FakeClock } {
   const clock = new FakeClock();
   const queue = new SchedulingQueue({
     clock,
@@ -27,6 +26,11 @@ function setup(): { queue: SchedulingQueue; clock: FakeClock } {
   });
   queue.run();
   return { queue, clock };
+}
+
+/** A queue wired to the default profile's plugins (their events and gates), on a fake clock. */
+function setup(): { queue: SchedulingQueue; clock: FakeClock } {
+  return runningQueue(harness({ plugin: 'PrioritySort', nodes: [node('n')], profile: {} }).framework);
 }
 
 /**
@@ -52,15 +56,7 @@ function setupWithQuota(): { queue: SchedulingQueue; clock: FakeClock; quota: { 
     registry: defaultRegistry().register('Quota', () => plugin),
     profile: { plugins: { multiPoint: { enabled: [{ name: 'Quota' }] } } },
   });
-  const clock = new FakeClock();
-  const queue = new SchedulingQueue({
-    clock,
-    less: (a, b) => framework.less(a, b),
-    preEnqueue: (p) => framework.runPreEnqueuePlugins(p),
-    isEventOfInterest: (q, event, oldObj, newObj) => framework.isEventOfInterest({ plugins: rejectorPlugins(q), event, pod: q.podInfo.pod, oldObj, newObj }),
-  });
-  queue.run();
-  return { queue, clock, quota };
+  return { ...runningQueue(framework), quota };
 }
 
 /** Pop the pod and put it back as rejected by `plugins` (an Error when none). */
