@@ -1,6 +1,6 @@
 import { readFileSync, existsSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { tempDatabase } from '../test/temp-database.js';
 import { NotAStoreDatabaseError, SchemaTooNewError, SqliteStoreError } from './errors.js';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, openDatabase, type Migration } from './schema.js';
@@ -177,6 +177,34 @@ describe('schema', () => {
     const store = sqliteStore({ path });
     expect(await store.revision()).toBe(2);
     await store.close();
+  });
+
+  it('reads the header in one snapshot: a store another process creates between two of its reads is not taken for a foreign file', () => {
+    // An empty database in WAL mode, as the first of several openers leaves it before it creates
+    // the tables: the others read while it writes.
+    const path = tempDatabase();
+    const first = new Database(path);
+    first.pragma('journal_mode = WAL');
+    first.close();
+    const pragma = Database.prototype.pragma;
+    let created = false;
+    const spy = vi.spyOn(Database.prototype, 'pragma').mockImplementation(function (this: Database.Database, source, options) {
+      if (source === 'user_version' && !created) {
+        // This opener has read application_id 0; another one creates the store now.
+        created = true;
+        openDatabase({ ...open, path }).close();
+      }
+      return pragma.call(this, source, options);
+    });
+    try {
+      const db = openDatabase({ ...open, path });
+      expect(created).toBe(true);
+      expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+      expect(db.pragma('application_id', { simple: true })).toBe(APPLICATION_ID);
+      db.close();
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('sets synchronous FULL by default and NORMAL on request', () => {

@@ -100,16 +100,23 @@ function isNotADatabase(e: unknown): boolean {
   return e instanceof Error && 'code' in e && e.code === 'SQLITE_NOTADB';
 }
 
-/** Read what decides whether the file is a store. Reads only: it never writes to the file. */
+/**
+ * Read what decides whether the file is a store. Reads only: it never writes to the file. The
+ * reads share one transaction (a savepoint under the caller's), so another process that creates
+ * the store meanwhile is seen either not at all or whole, never as an application_id of 0 with a
+ * schema version of 1.
+ */
 function readHeader(db: Database.Database, path: string): Header {
   try {
-    const objects = db.prepare('SELECT type, name FROM sqlite_schema ORDER BY name').all() as Array<{ type: string; name: string }>;
-    return {
-      applicationId: db.pragma('application_id', { simple: true }) as number,
-      userVersion: db.pragma('user_version', { simple: true }) as number,
-      objects: objects.map((o) => o.name),
-      tables: new Set(objects.filter((o) => o.type === 'table').map((o) => o.name)),
-    };
+    return db.transaction((): Header => {
+      const objects = db.prepare('SELECT type, name FROM sqlite_schema ORDER BY name').all() as Array<{ type: string; name: string }>;
+      return {
+        applicationId: db.pragma('application_id', { simple: true }) as number,
+        userVersion: db.pragma('user_version', { simple: true }) as number,
+        objects: objects.map((o) => o.name),
+        tables: new Set(objects.filter((o) => o.type === 'table').map((o) => o.name)),
+      };
+    })();
   } catch (e) {
     if (isNotADatabase(e)) throw new NotAStoreDatabaseError(path, 'not a SQLite database', { cause: e });
     throw e;
